@@ -1,0 +1,3 @@
+"""EasyCars dealer-management integration for Wagtail."""
+
+__version__ = "0.1.0"

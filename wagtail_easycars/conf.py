@@ -1,0 +1,78 @@
+"""The package's settings: one dict, ``settings.WAGTAIL_EASYCARS``, read at call time.
+
+Reading at call time (never caching) keeps ``override_settings`` working in tests and lets a
+site change a value without touching the package. Every key and its default is documented in
+docs/configuration.md.
+"""
+
+from django.conf import settings
+
+DEFAULTS = {
+    # Service paths (/StockService/..., /LeadService/...) are appended to these.
+    "BASE_URLS": {
+        "test": "https://testmy.easycars.com.au/TestECService",
+        "production": "https://my.easycars.net.au/ECService",
+    },
+    # Encryption keys: {"key-id": "<base64 of 32 bytes>", ...}; the last one writes.
+    # When empty, the EASYCARS_ENCRYPTION_KEY environment variable is used (key id "env").
+    "ENCRYPTION_KEYS": {},
+    # HTTP
+    "CONNECT_TIMEOUT": 5.0,
+    "READ_TIMEOUT": 30.0,
+    "MAX_CONNECTIONS": 10,
+    "MAX_RETRIES": 3,
+    "RETRY_INITIAL_DELAY": 0.5,
+    "RETRY_MAX_DELAY": 8.0,
+    "RETRY_AFTER_MAX": 120.0,
+    "TOKEN_REFRESH_MARGIN": 60,
+    "BREAKER_FAILURE_THRESHOLD": 5,
+    "BREAKER_RESET_SECONDS": 60,
+    "CACHE_ALIAS": "default",
+    # Schedules (cron, evaluated in the dealership's time zone)
+    "STOCK_SYNC_CRON": "0 2 * * *",
+    "LEAD_SYNC_CRON": "0 * * * *",
+    "LEAD_SWEEP_CRON": "*/5 * * * *",
+    # Stock sync safety
+    "DELIST_AFTER_MISSING_PULLS": 2,
+    "MAX_DELIST_FRACTION": 0.5,
+    "SYNC_BATCH_SIZE": 500,
+    "SYNC_LEASE_SECONDS": 300,
+    # Images
+    "IMAGE_BACKEND": "wagtail",  # or "cloudinary"
+    "IMAGE_MAX_BYTES": 15 * 1024 * 1024,
+    "IMAGE_CONCURRENCY": 5,
+    "IMAGE_TIMEOUT": 20.0,
+    "ALLOWED_PRIVATE_IMAGE_HOSTS": [],
+    "CLOUDINARY_URL": None,
+    # Tasks (django-q2)
+    "TASK_TIMEOUT": 900,
+    "TASK_MAX_ATTEMPTS": 3,
+    # Admin
+    "MANUAL_SYNC_LIMIT_PER_HOUR": 5,
+    # Public site
+    "SOLD_GRACE_DAYS": 30,
+    "SHOWROOM_PAGE_SIZE": 24,
+    "ENQUIRY_RATE_LIMIT": 5,  # enquiries per IP per hour
+}
+
+
+def get_setting(name):
+    """Return ``WAGTAIL_EASYCARS[name]``, falling back to the documented default."""
+    overrides = getattr(settings, "WAGTAIL_EASYCARS", {}) or {}
+    if name in overrides:
+        return overrides[name]
+    try:
+        return DEFAULTS[name]
+    except KeyError:
+        raise KeyError(f"Unknown WAGTAIL_EASYCARS setting {name!r}") from None
+
+
+def get_base_url(environment):
+    """The service root for an environment, without a trailing slash."""
+    urls = get_setting("BASE_URLS")
+    try:
+        return urls[environment].rstrip("/")
+    except KeyError:
+        raise KeyError(
+            f"WAGTAIL_EASYCARS['BASE_URLS'] has no entry for environment {environment!r}"
+        ) from None

@@ -1,0 +1,22 @@
+"""The package's public models."""
+
+from .credentials import EasyCarsCredential
+from .dealerships import Dealership, DealershipMembership
+from .history import FieldChange
+from .leads import Lead
+from .sync_log import SyncLease, SyncLog
+from .vehicles import PotentialDuplicate, Vehicle, VehicleConflict, VehicleImage
+
+__all__ = [
+    "Dealership",
+    "DealershipMembership",
+    "EasyCarsCredential",
+    "FieldChange",
+    "Lead",
+    "PotentialDuplicate",
+    "SyncLease",
+    "SyncLog",
+    "Vehicle",
+    "VehicleConflict",
+    "VehicleImage",
+]

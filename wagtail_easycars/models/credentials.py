@@ -1,0 +1,126 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .. import crypto
+from .dealerships import Dealership
+
+SECRET_FIELDS = ("client_id", "client_secret", "account_number", "account_secret")
+
+
+class EncryptedSecret:
+    """Descriptor giving plaintext access to an ``<name>_encrypted`` column.
+
+    Decryption happens on access, encryption on assignment; the associated data binds the
+    ciphertext to this dealership and field, so it cannot be moved to another row or column.
+    """
+
+    def __set_name__(self, owner, name):
+        self.name = name
+        self.column = f"{name}_encrypted"
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        token = getattr(instance, self.column)
+        if not token:
+            return ""
+        return crypto.decrypt(token, instance.associated_data(self.name), context=instance.secret_context(self.name))
+
+    def __set__(self, instance, value):
+        if not value:
+            setattr(instance, self.column, "")
+            return
+        setattr(instance, self.column, crypto.encrypt(str(value), instance.associated_data(self.name)))
+
+
+class EasyCarsCredential(models.Model):
+    class Environment(models.TextChoices):
+        TEST = "test", _("Test")
+        PRODUCTION = "production", _("Production")
+
+    dealership = models.OneToOneField(
+        Dealership, on_delete=models.CASCADE, related_name="easycars_credential", verbose_name=_("dealership")
+    )
+    environment = models.CharField(
+        _("environment"), max_length=20, choices=Environment.choices, default=Environment.TEST
+    )
+    client_id_encrypted = models.TextField(editable=False)
+    client_secret_encrypted = models.TextField(editable=False)
+    account_number_encrypted = models.TextField(editable=False)
+    account_secret_encrypted = models.TextField(editable=False)
+    # Kept in clear so the admin can show "…1234" without holding the key.
+    account_number_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    yard_code = models.CharField(_("yard code"), max_length=50, blank=True)
+    is_active = models.BooleanField(_("syncing enabled"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_synced_at = models.DateTimeField(_("last synced at"), null=True, blank=True)
+
+    client_id = EncryptedSecret()
+    client_secret = EncryptedSecret()
+    account_number = EncryptedSecret()
+    account_secret = EncryptedSecret()
+
+    class Meta:
+        verbose_name = _("EasyCars credential")
+        verbose_name_plural = _("EasyCars credentials")
+        indexes = [models.Index(fields=["is_active"], name="easycars_cred_active_idx")]
+        permissions = [("manage_credentials", _("Can manage EasyCars credentials"))]
+
+    def __str__(self):
+        return _("EasyCars credentials for %(dealership)s") % {"dealership": self.dealership}
+
+    def __repr__(self):
+        return f"<EasyCarsCredential dealership={self.dealership_id} environment={self.environment}>"
+
+    def associated_data(self, field):
+        if not self.dealership_id:
+            raise ValueError("Assign the dealership before setting or reading EasyCars secrets.")
+        return f"wagtail_easycars:credential:{self.dealership_id}:{field}"
+
+    def secret_context(self, field):
+        return f"the EasyCars {field.replace('_', ' ')} of dealership {self.dealership_id}"
+
+    def set_secrets(self, *, client_id=None, client_secret=None, account_number=None, account_secret=None):
+        """Set any of the four secrets; ``None`` keeps the stored value."""
+        for field, value in zip(SECRET_FIELDS, (client_id, client_secret, account_number, account_secret)):
+            if value is not None:
+                setattr(self, field, value)
+        if account_number is not None:
+            self.account_number_last4 = str(account_number)[-4:]
+
+    @property
+    def is_configured(self):
+        return all(getattr(self, f"{field}_encrypted") for field in SECRET_FIELDS)
+
+    @property
+    def masked_account_number(self):
+        return f"…{self.account_number_last4}" if self.account_number_last4 else ""
+
+    def rotate_encryption(self):
+        """Re-encrypt every secret under the newest key; returns True when something changed."""
+        newest = crypto.current_key_id()
+        changed = False
+        for field in SECRET_FIELDS:
+            token = getattr(self, f"{field}_encrypted")
+            if token and crypto.key_id_of(token) != newest:
+                setattr(self, field, getattr(self, field))
+                changed = True
+        return changed
+
+    def as_account(self):
+        """The plain credentials the API client needs (decrypted here, held only in memory)."""
+        from ..sync.contract import EasyCarsAccount
+
+        return EasyCarsAccount(
+            environment=self.environment,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            account_number=self.account_number,
+            account_secret=self.account_secret,
+            label=self.dealership.slug if self.dealership_id else "",
+        )

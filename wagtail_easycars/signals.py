@@ -1,0 +1,1 @@
+"""Signal receivers. Kept empty of business logic: they call into sync/ or models."""
