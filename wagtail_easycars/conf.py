@@ -73,6 +73,4 @@ def get_base_url(environment):
     try:
         return urls[environment].rstrip("/")
     except KeyError:
-        raise KeyError(
-            f"WAGTAIL_EASYCARS['BASE_URLS'] has no entry for environment {environment!r}"
-        ) from None
+        raise KeyError(f"WAGTAIL_EASYCARS['BASE_URLS'] has no entry for environment {environment!r}") from None

@@ -22,9 +22,7 @@ ENV_VAR = "EASYCARS_ENCRYPTION_KEY"
 ENV_KEY_ID = "env"
 TOKEN_VERSION = "v1"
 KEY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
-GENERATE_HINT = (
-    'Generate one with: python -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())"'
-)
+GENERATE_HINT = 'Generate one with: python -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())"'
 
 
 class EncryptionKeyError(ImproperlyConfigured):
@@ -37,17 +35,14 @@ class SecretDecryptionError(Exception):
 
 def _decode_key(key_id, value):
     if not KEY_ID_PATTERN.match(str(key_id)):
-        raise EncryptionKeyError(
-            f"Encryption key id {key_id!r} is invalid: use 1-32 letters, digits, '.', '_' or '-'."
-        )
+        raise EncryptionKeyError(f"Encryption key id {key_id!r} is invalid: use 1-32 letters, digits, '.', '_' or '-'.")
     if not isinstance(value, str | bytes) or not value:
         raise EncryptionKeyError(f"Encryption key {key_id!r} is empty. {GENERATE_HINT}")
     try:
         raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise EncryptionKeyError(
-            f"Encryption key {key_id!r} is not valid base64. It must be the base64 of 32 random bytes. "
-            f"{GENERATE_HINT}"
+            f"Encryption key {key_id!r} is not valid base64. It must be the base64 of 32 random bytes. {GENERATE_HINT}"
         ) from None
     if len(raw) != 32:
         raise EncryptionKeyError(

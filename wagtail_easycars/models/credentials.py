@@ -87,7 +87,7 @@ class EasyCarsCredential(models.Model):
 
     def set_secrets(self, *, client_id=None, client_secret=None, account_number=None, account_secret=None):
         """Set any of the four secrets; ``None`` keeps the stored value."""
-        for field, value in zip(SECRET_FIELDS, (client_id, client_secret, account_number, account_secret)):
+        for field, value in zip(SECRET_FIELDS, (client_id, client_secret, account_number, account_secret), strict=True):
             if value is not None:
                 setattr(self, field, value)
         if account_number is not None:

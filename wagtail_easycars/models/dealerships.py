@@ -71,9 +71,7 @@ class DealershipMembership(models.Model):
         ADMIN = "admin", _("Admin")
         STAFF = "staff", _("Staff")
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="easycars_memberships"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="easycars_memberships")
     dealership = models.ForeignKey(Dealership, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.STAFF)
 

@@ -55,7 +55,11 @@ class Vehicle(index.Indexed, ClusterableModel):
     series = models.CharField(_("series"), max_length=100, blank=True)
     year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
     price = models.DecimalField(
-        _("price"), max_digits=12, decimal_places=2, null=True, blank=True,
+        _("price"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text=_("Leave empty to show 'Price on application'."),
     )
     special_price = models.DecimalField(_("special price"), max_digits=12, decimal_places=2, null=True, blank=True)

@@ -1,0 +1,204 @@
+"""The life of a sync run: one per dealership and kind at a time, recorded in a SyncLog.
+
+A run holds a lease row (SyncLease) while it works. The lease is taken with a conditional UPDATE
+on the database clock, so it works on every database and across machines; a worker that dies
+stops renewing it, the lease expires, and the next run marks the dead run failed.
+"""
+
+import time
+import traceback
+import uuid
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Now
+from django.utils import timezone
+
+from ..conf import get_setting
+from ..models import SyncLease, SyncLog
+
+PROGRESS_INTERVAL = 1.0  # seconds between progress writes; the dashboard polls every few seconds
+MAX_RECORDED_FAILURES = 500  # keep sync logs readable and bounded for a pathological feed
+
+
+def _lease_ttl():
+    return timedelta(seconds=get_setting("SYNC_LEASE_SECONDS"))
+
+
+def _lease_row(dealership, kind):
+    try:
+        with transaction.atomic():
+            return SyncLease.objects.get_or_create(dealership=dealership, kind=kind)[0]
+    except IntegrityError:  # created concurrently
+        return SyncLease.objects.get(dealership=dealership, kind=kind)
+
+
+def running_log(dealership, sync_type):
+    """The run currently holding the lease for this dealership and kind, or None."""
+    lease = (
+        SyncLease.objects.filter(dealership=dealership, kind=sync_type, lease_until__gt=Now())
+        .select_related("sync_log")
+        .first()
+    )
+    if lease and lease.sync_log and lease.sync_log.status == SyncLog.Status.IN_PROGRESS:
+        return lease.sync_log
+    return None
+
+
+def recover_dead_runs(dealership, sync_type):
+    """Mark in-progress runs whose worker died (their lease lapsed) as failed. Returns how many."""
+    live = running_log(dealership, sync_type)
+    dead = SyncLog.objects.filter(dealership=dealership, sync_type=sync_type, status=SyncLog.Status.IN_PROGRESS)
+    if live:
+        dead = dead.exclude(pk=live.pk)
+    now = timezone.now()
+    count = 0
+    for log in dead:
+        log.status = SyncLog.Status.FAILED
+        log.completed_at = max(now, log.started_at)
+        log.duration_ms = int((log.completed_at - log.started_at).total_seconds() * 1000)
+        log.error_message = "The worker running this sync stopped before finishing (it was killed or timed out)."
+        last_seen = log.heartbeat_at or log.started_at
+        log.error_details = f"No progress was recorded after {last_seen.isoformat()}; a later run recovered it."
+        log.save(update_fields=["status", "completed_at", "duration_ms", "error_message", "error_details"])
+        count += 1
+    return count
+
+
+def begin_run(dealership, sync_type, direction, *, trigger=SyncLog.Trigger.SCHEDULE, user=None, credential=None):
+    """Start a run, or join the one already going.
+
+    Returns ``(log, started)``: ``started`` is False when another run holds the lease, and
+    ``log`` is then that run's SyncLog.
+    """
+    lease = _lease_row(dealership, sync_type)
+    token = uuid.uuid4().hex
+    acquired = SyncLease.objects.filter(Q(lease_until__isnull=True) | Q(lease_until__lte=Now()), pk=lease.pk).update(
+        owner=token, lease_until=Now() + _lease_ttl(), sync_log=None
+    )
+    if not acquired:
+        current = running_log(dealership, sync_type)
+        if current is not None:
+            return current, False
+        # The holder has not created its log yet; report the most recent run of this kind.
+        latest = SyncLog.objects.filter(dealership=dealership, sync_type=sync_type).first()
+        if latest is not None:
+            return latest, False
+        raise RuntimeError("Another process is starting a sync for this dealership; try again in a moment.")
+    recover_dead_runs(dealership, sync_type)
+    now = timezone.now()
+    if credential is None:
+        credential = getattr(dealership, "easycars_credential", None)
+    log = SyncLog.objects.create(
+        dealership=dealership,
+        credential=credential,
+        sync_type=sync_type,
+        direction=direction,
+        trigger=trigger,
+        triggered_by=user if user is not None and user.is_authenticated else None,
+        started_at=now,
+        heartbeat_at=now,
+    )
+    SyncLease.objects.filter(pk=lease.pk, owner=token).update(sync_log=log)
+    return log, True
+
+
+def holds_lease(log):
+    return SyncLease.objects.filter(
+        dealership_id=log.dealership_id, kind=log.sync_type, sync_log=log, lease_until__gt=Now()
+    ).exists()
+
+
+class RunRecorder:
+    """Records progress, failures and the outcome of one run into its SyncLog.
+
+    Counters are kept in memory and written (with a lease renewal) at most once per second,
+    so progress costs a handful of queries whatever the size of the feed.
+    """
+
+    COUNTERS = (
+        "records_total",
+        "records_processed",
+        "records_created",
+        "records_updated",
+        "records_unchanged",
+        "records_failed",
+        "records_delisted",
+        "records_relisted",
+        "images_downloaded",
+        "images_reused",
+        "images_failed",
+    )
+
+    def __init__(self, log):
+        self.log = log
+        self._last_flush = 0.0
+        self._clock = time.monotonic()
+
+    def count(self, name, n=1):
+        setattr(self.log, name, getattr(self.log, name) + n)
+
+    def set_total(self, total):
+        self.log.records_total = total
+        self.flush(force=True)
+
+    def add_failure(self, kind, ref, message):
+        """Record an isolated failure (an item, an image, a field). Never raises."""
+        failures = self.log.item_failures
+        if len(failures) < MAX_RECORDED_FAILURES:
+            failures.append({"kind": kind, "ref": str(ref)[:200], "message": str(message)[:1000]})
+        elif len(failures) == MAX_RECORDED_FAILURES:
+            failures.append({"kind": "note", "ref": "", "message": "Further failures were not recorded."})
+
+    def add_warning(self, message):
+        self.log.warnings.append(str(message)[:1000])
+
+    def flush(self, force=False):
+        """Write progress counters and renew the lease (throttled unless ``force``)."""
+        now = time.monotonic()
+        if not force and now - self._last_flush < PROGRESS_INTERVAL:
+            return
+        self._last_flush = now
+        values = {name: getattr(self.log, name) for name in self.COUNTERS}
+        SyncLog.objects.filter(pk=self.log.pk).update(heartbeat_at=Now(), **values)
+        SyncLease.objects.filter(
+            dealership_id=self.log.dealership_id, kind=self.log.sync_type, sync_log_id=self.log.pk
+        ).update(lease_until=Now() + _lease_ttl())
+
+    def finish(self, *, error_message="", error_details="", status=None):
+        """Close the run: status, counts, duration; release the lease. Returns the SyncLog."""
+        log = self.log
+        if status is None:
+            if error_message:
+                status = SyncLog.Status.FAILED
+            elif log.records_failed or log.images_failed or log.item_failures or log.warnings:
+                status = SyncLog.Status.WARNING
+            else:
+                status = SyncLog.Status.SUCCESS
+        log.status = status
+        log.error_message = str(error_message)[:2000]
+        log.error_details = str(error_details)[:20000]
+        log.completed_at = max(timezone.now(), log.started_at)
+        log.duration_ms = int((log.completed_at - log.started_at).total_seconds() * 1000)
+        log.heartbeat_at = log.completed_at
+        log.save()
+        SyncLease.objects.filter(dealership_id=log.dealership_id, kind=log.sync_type, sync_log_id=log.pk).update(
+            lease_until=None, owner=""
+        )
+        return log
+
+    def fail(self, exc, message=None):
+        """Close the run as failed because of ``exc`` (message for editors, details for developers)."""
+        details = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return self.finish(error_message=message or str(exc) or type(exc).__name__, error_details=details)
+
+
+def mark_superseded(log):
+    """A queued run whose lease was taken by another run before it started."""
+    SyncLog.objects.filter(pk=log.pk, status=SyncLog.Status.IN_PROGRESS).update(
+        status=SyncLog.Status.FAILED,
+        completed_at=Now(),
+        error_message="This run was replaced by a newer run before it could start.",
+        records_failed=F("records_failed"),
+    )
