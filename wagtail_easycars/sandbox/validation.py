@@ -1,0 +1,141 @@
+"""Request validation with the contract's required keys, maximum lengths and enum ranges.
+
+Every failure raises :class:`Invalid`, answered as Code 7 with the message.
+"""
+
+import datetime as dt
+
+from ..sync.contract import (
+    CUSTOMER_MAX_LENGTHS,
+    FinanceStatus,
+    LeadStatus,
+    Rating,
+    VehicleInterest,
+    VehicleType,
+)
+
+VEHICLE_TYPES = tuple(VehicleType)
+VEHICLE_INTERESTS = tuple(VehicleInterest)
+FINANCE_STATUSES = tuple(FinanceStatus)
+RATINGS = tuple(Rating)
+LEAD_STATUSES = tuple(LeadStatus)
+PAYMENT_METHODS = (1, 2, 3, 4, 5, 6, 9)
+EXTRA_TYPES = (1, 4, 5, 6, 7, 8, 9)
+
+
+class Invalid(Exception):
+    pass
+
+
+def _name(path, key):
+    return f"{path}.{key}" if path else key
+
+
+def _present(body, key):
+    return body.get(key) is not None
+
+
+def string(body, key, max_length=None, *, required=False, path=""):
+    value = body.get(key)
+    name = _name(path, key)
+    if value is None:
+        if required:
+            raise Invalid(f"{name} is required.")
+        return None
+    if not isinstance(value, str):
+        raise Invalid(f"{name} must be a string.")
+    if required and not value.strip():
+        raise Invalid(f"{name} is required.")
+    if max_length is not None and len(value) > max_length:
+        raise Invalid(f"{name} exceeds {max_length} characters.")
+    return value
+
+
+def integer(body, key, *, required=False, choices=None, path=""):
+    value = body.get(key)
+    name = _name(path, key)
+    if value is None:
+        if required:
+            raise Invalid(f"{name} is required.")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(f"{name} must be an integer.")
+    if choices is not None and value not in choices:
+        allowed = ", ".join(str(int(choice)) for choice in choices)
+        raise Invalid(f"{name} must be one of {allowed}.")
+    return value
+
+
+def number(body, key, *, required=False, path=""):
+    value = body.get(key)
+    name = _name(path, key)
+    if value is None:
+        if required:
+            raise Invalid(f"{name} is required.")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Invalid(f"{name} must be a number.")
+    if value < 0:
+        raise Invalid(f"{name} must not be negative.")
+    return value
+
+
+def boolean(body, key, *, required=False, path=""):
+    value = body.get(key)
+    name = _name(path, key)
+    if value is None:
+        if required:
+            raise Invalid(f"{name} is required.")
+        return None
+    if not isinstance(value, bool):
+        raise Invalid(f"{name} must be true or false.")
+    return value
+
+
+def date(body, key, fmt, *, required=False, path=""):
+    value = string(body, key, required=required, path=path)
+    if value is not None:
+        try:
+            dt.datetime.strptime(value, fmt)
+        except ValueError:
+            shown = fmt.replace("%d", "dd").replace("%m", "MM").replace("%Y", "yyyy").replace("%y", "yy")
+            raise Invalid(f"{_name(path, key)} must be a date in {shown} format.")
+    return value
+
+
+def vehicle_year(body, key="VehicleYear", *, required=False, path=""):
+    year = integer(body, key, required=required, path=path)
+    if year is not None and not 1900 <= year <= dt.date.today().year + 2:
+        raise Invalid(f"{_name(path, key)} must be a year between 1900 and {dt.date.today().year + 2}.")
+    return year
+
+
+def obj(body, key, *, required=False, path=""):
+    value = body.get(key)
+    if value is None:
+        if required:
+            raise Invalid(f"{_name(path, key)} is required.")
+        return None
+    if not isinstance(value, dict):
+        raise Invalid(f"{_name(path, key)} must be an object.")
+    return value
+
+
+def array(body, key, *, path=""):
+    value = body.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
+        raise Invalid(f"{_name(path, key)} must be an array of objects.")
+    return value
+
+
+def customer_model(model, path):
+    """Check a CustomerModel's keys; the CustomerNo-or-Name+Email rule is checked by the caller."""
+    for key, max_length in CUSTOMER_MAX_LENGTHS.items():
+        string(model, key, max_length, path=path)
+
+
+def account_pair(body):
+    string(body, "AccountNumber", 20)
+    string(body, "AccountSecret", 50)
