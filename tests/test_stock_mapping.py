@@ -43,12 +43,18 @@ def test_vendor_example_maps_to_clean_vehicle_fields():
     f = mapped.fields
     assert mapped.stock_number == "12"
     assert f["title"] == "2020 VOLVO V90 D5 CROSS COUNTRY INSCRIPTION"
-    assert f["badge"] == "D5 CROSS COUNTRY INSCRIPTION" and f["series"] == "236 MY19"
-    assert f["condition"] == "new" and f["stock_type"] == "A" and f["status"] == "available"
-    assert f["engine_size_cc"] == 1969 and f["power_kw"] == Decimal("173.00") and f["seats"] == 5
+    assert f["badge"] == "D5 CROSS COUNTRY INSCRIPTION"
+    assert f["series"] == "236 MY19"
+    assert f["condition"] == "new"
+    assert f["stock_type"] == "A"
+    assert f["status"] == "available"
+    assert f["engine_size_cc"] == 1969
+    assert f["power_kw"] == Decimal("173.00")
+    assert f["seats"] == 5
     assert f["features"] == ["Apple Car Play", "Hill Holder", "Floor Mats - Front & Rear"]
     assert mapped.image_urls == ["https://img.example.com/a/1.jpg", "https://img.example.com/a/2.jpg"]
-    assert mapped.raw["GVM"] == 2440 and mapped.raw["YardName"] == "testyard1"
+    assert mapped.raw["GVM"] == 2440
+    assert mapped.raw["YardName"] == "testyard1"
     assert mapped.problems == []
 
 
@@ -88,7 +94,8 @@ def test_features_merge_standard_and_optional_without_duplicates():
 
 def test_odd_casing_and_spaces_are_normalised():
     mapped = mapping.map_stock_item(item(StockType=" a ", VIN=" wvwzzz1jz3w386752 ", StockNumber=" 12 "))
-    assert mapped.fields["stock_type"] == "A" and mapped.fields["vin"] == "WVWZZZ1JZ3W386752"
+    assert mapped.fields["stock_type"] == "A"
+    assert mapped.fields["vin"] == "WVWZZZ1JZ3W386752"
     assert mapped.stock_number == "12"
 
 
@@ -144,13 +151,13 @@ json_scalars = st.one_of(
     st.booleans(),
     st.integers(min_value=-(10**45), max_value=10**45),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=300),
+    st.text(max_size=120),
 )
 json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner))
 stock_items = st.fixed_dictionaries({}, optional={key: json_values for key in STOCK_ITEM_KEYS})
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stock_items)
 def test_mapping_never_raises_for_any_json_values(raw_item):
     try:
