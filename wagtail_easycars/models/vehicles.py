@@ -136,9 +136,11 @@ class Vehicle(index.Indexed, ClusterableModel):
         verbose_name = _("vehicle")
         verbose_name_plural = _("vehicles")
         constraints = [
+            # Only EasyCars vehicles own a stock number: a manual vehicle may carry the same one
+            # (the sync reports it as a potential duplicate instead of failing to import).
             models.UniqueConstraint(
                 fields=["dealership", "easycars_stock_number"],
-                condition=Q(easycars_stock_number__isnull=False),
+                condition=Q(easycars_stock_number__isnull=False, data_source="easycars"),
                 name="easycars_unique_stock_number",
             ),
         ]
