@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
 
 
 def validate_timezone(value):
@@ -28,7 +30,7 @@ class DealershipQuerySet(models.QuerySet):
         return self.filter(memberships__user=user, memberships__role=DealershipMembership.Role.ADMIN).distinct()
 
 
-class Dealership(models.Model):
+class Dealership(ClusterableModel):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     site = models.OneToOneField(
@@ -72,7 +74,8 @@ class DealershipMembership(models.Model):
         STAFF = "staff", _("Staff")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="easycars_memberships")
-    dealership = models.ForeignKey(Dealership, on_delete=models.CASCADE, related_name="memberships")
+    # A ParentalKey so that memberships can be edited inline on the dealership in the admin.
+    dealership = ParentalKey(Dealership, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.STAFF)
 
     class Meta:
