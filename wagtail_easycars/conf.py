@@ -32,6 +32,15 @@ DEFAULTS = {
     "STOCK_SYNC_CRON": "0 2 * * *",
     "LEAD_SYNC_CRON": "0 * * * *",
     "LEAD_SWEEP_CRON": "*/5 * * * *",
+    # Lead pushes (docs/leads.md): back-off while EasyCars is unavailable, never giving up
+    "LEAD_RETRY_INITIAL_DELAY": 30,  # seconds before the first retry; doubles per attempt
+    "LEAD_RETRY_MAX_DELAY": 3600,
+    "LEAD_PUSH_CONCURRENCY": 5,  # CreateLead/UpdateLead/GetLeadDetail requests in flight per run
+    "LEAD_RECONCILE_WINDOW": 20,  # lead numbers checked for a CreateLead whose answer was lost
+    "LEAD_SWEEP_GRACE_SECONDS": 120,  # a pending lead untouched this long is re-queued by the sweeper
+    # Dotted path of f(vehicle) -> absolute URL of its public page (VehicleSourcePageURL);
+    # None uses wagtail_easycars.showroom.vehicle_public_url when the showroom provides it.
+    "VEHICLE_URL_FUNCTION": None,
     # Stock sync safety
     "DELIST_AFTER_MISSING_PULLS": 2,
     "MAX_DELIST_FRACTION": 0.5,
