@@ -6,11 +6,13 @@ import json
 import logging
 import re
 import socket
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from ..sync.redaction import redact_text
 from . import api, images
 from .control_api import handle_control
 from .state import DEFAULT_TOKEN_LIFETIME, SERVICES, SandboxState
@@ -102,13 +104,21 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
+    def handle_error(self, request, client_address):
+        # Clients that time out and hang up are part of the job, not a server error.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            logger.debug("client %s went away", client_address)
+            return
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "EasyCarsSandbox/1.0"
 
     def log_message(self, format, *args):  # noqa: A002 - stdlib signature
-        logger.debug("%s %s", self.address_string(), format % args)
+        # The access log shows RequestToken query strings: keep the ClientSecret out of it.
+        logger.debug("%s %s", self.address_string(), redact_text(format % args))
 
     @property
     def sandbox(self):

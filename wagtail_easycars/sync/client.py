@@ -296,7 +296,7 @@ class EasyCarsClient:
         data = self._envelope(response, endpoint, sent=False)
         code, message = data["Code"], data.get("ErrorMessage")
         token = data.get("Token")
-        if code == 0 and isinstance(token, str) and token:
+        if code in (0, 5) and isinstance(token, str) and token:
             return token
         if code == 1:
             raise EasyCarsAuthenticationError(
