@@ -108,7 +108,8 @@ def test_finance_status_is_one_to_three(word, number):
 
 def test_unset_rating_and_finance_are_omitted():
     payload = build_create_request(_values(), _facts(), external_id=EXTERNAL_ID).to_payload()
-    assert "Rating" not in payload and "FinanceStatus" not in payload
+    assert "Rating" not in payload
+    assert "FinanceStatus" not in payload
 
 
 @pytest.mark.parametrize(("letter", "number"), [("A", 1), ("M", 2), ("B", 3), ("C", 4), ("H", 5), ("T", 6), ("", 1)])
@@ -131,7 +132,8 @@ def test_stock_number_is_sent_only_for_easycars_vehicles():
     manual = vehicle_facts(VehicleFactory(stock_type="M", condition="new", easycars_stock_number="77"))
     assert manual.stock_number is None
     synced = vehicle_facts(EasyCarsVehicleFactory(easycars_stock_number="1234", easycars_raw_data={"IsUsed": True}))
-    assert synced.stock_number == "1234" and synced.is_used is True
+    assert synced.stock_number == "1234"
+    assert synced.is_used is True
 
 
 @pytest.mark.django_db
@@ -175,7 +177,8 @@ def test_update_maps_status_to_lead_status(status, number):
 def test_update_sends_only_changed_fields():
     plan = build_update_request("000017", _values(), _values(rating="hot", message="Call after 5"))
     assert plan.request.to_payload() == {"LeadNumber": "000017", "Rating": 3, "Notes": "Call after 5"}
-    assert plan.values["rating"] == "hot" and not plan.skipped
+    assert plan.values["rating"] == "hot"
+    assert not plan.skipped
 
 
 def test_update_never_sends_create_only_keys_or_nulls():
@@ -207,7 +210,8 @@ def test_deleted_lead_is_never_reactivated():
 def test_clearing_an_enum_is_reported_not_sent_as_null():
     plan = build_update_request("000017", _values(rating="hot"), _values(rating=""))
     assert plan.request is None
-    assert plan.values["rating"] == "hot" and plan.skipped
+    assert plan.values["rating"] == "hot"
+    assert plan.skipped
 
 
 def test_clearing_notes_sends_an_empty_string():
@@ -248,7 +252,8 @@ def test_detail_values_read_the_flat_customer_keys_and_enum_words():
 
 def test_detail_never_invents_a_status_or_clears_notes_on_null():
     values = detail_values(parse_lead_detail(VENDOR_DETAIL))
-    assert "status" not in values and "message" not in values
+    assert "status" not in values
+    assert "message" not in values
     assert detail_values(parse_lead_detail({**VENDOR_DETAIL, "Notes": "Wants a test drive"}))["message"] == (
         "Wants a test drive"
     )
@@ -257,7 +262,8 @@ def test_detail_never_invents_a_status_or_clears_notes_on_null():
 def test_unknown_enum_numbers_from_easycars_are_ignored():
     detail = parse_lead_detail({**VENDOR_DETAIL, "Rating": 7, "VehicleInterest": None})
     values = detail_values(detail)
-    assert "rating" not in values and "vehicle_interest" not in values
+    assert "rating" not in values
+    assert "vehicle_interest" not in values
     assert isinstance(detail, LeadDetail)
 
 
@@ -265,5 +271,7 @@ def test_unknown_enum_numbers_from_easycars_are_ignored():
 def test_lead_values_snapshot_the_synced_fields():
     lead = LeadFactory.build(rating="hot", finance_status="yes", vehicle_interest="test_drive")
     values = lead_values(lead)
-    assert values["rating"] == "hot" and values["vehicle_interest"] == "test_drive"
-    assert "sync_state" not in values and "external_id" not in values
+    assert values["rating"] == "hot"
+    assert values["vehicle_interest"] == "test_drive"
+    assert "sync_state" not in values
+    assert "external_id" not in values
