@@ -52,7 +52,9 @@ class CredentialFactory(DjangoModelFactory):
 
     class Meta:
         model = EasyCarsCredential
-        exclude = ("client_id", "client_secret", "account_number", "account_secret")
+
+    # Not Meta.exclude: factory_boy drops excluded values before _create, and the secrets would be lost.
+    _secret_names = ("client_id", "client_secret", "account_number", "account_secret")
 
     dealership = factory.SubFactory(DealershipFactory)
     environment = EasyCarsCredential.Environment.TEST
@@ -63,7 +65,7 @@ class CredentialFactory(DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        secrets = {name: kwargs.pop(name) for name in cls._meta.exclude if name in kwargs}
+        secrets = {name: kwargs.pop(name) for name in cls._secret_names if name in kwargs}
         obj = model_class(*args, **kwargs)
         obj.set_secrets(**secrets)
         obj.save()
@@ -71,7 +73,7 @@ class CredentialFactory(DjangoModelFactory):
 
     @classmethod
     def _build(cls, model_class, *args, **kwargs):
-        secrets = {name: kwargs.pop(name) for name in cls._meta.exclude if name in kwargs}
+        secrets = {name: kwargs.pop(name) for name in cls._secret_names if name in kwargs}
         obj = model_class(*args, **kwargs)
         obj.set_secrets(**secrets)
         return obj
