@@ -1,6 +1,6 @@
 import pytest
 
-pytest_plugins = ["tests.sandbox_fixtures"]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.showroom_fixtures"]
 
 
 @pytest.fixture(autouse=True)
