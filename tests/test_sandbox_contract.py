@@ -183,7 +183,8 @@ def test_stock_example_request_answers_stock_list_with_vendor_keys(call):
         assert item["ImageCount"] == (len(item["ImageURLs"].split(",")) if item["ImageURLs"] else 0)
         assert item["StockType"] in "ABCHMT"
         assert isinstance(item["AirConditioning"], str)
-        assert isinstance(item["StockNumber"], str) and isinstance(item["YardCode"], str)
+        assert isinstance(item["StockNumber"], str)
+        assert isinstance(item["YardCode"], str)
         assert item["Price"] is None or isinstance(item["Price"], int | float)
 
 
@@ -276,7 +277,8 @@ def test_replaced_images_have_new_urls_and_content(sandbox, http):
     updated = sandbox.control.set_images(item["StockNumber"], count=2, variant="v2")
 
     new = updated["ImageURLs"].split(",")
-    assert updated["ImageCount"] == 2 and old not in new
+    assert updated["ImageCount"] == 2
+    assert old not in new
     assert http.get(new[0]).content != http.get(old).content
 
 
