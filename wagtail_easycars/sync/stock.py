@@ -1,0 +1,470 @@
+"""The stock sync: fetch -> map -> diff -> write -> delist -> duplicates -> photos, in one SyncLog.
+
+GetAdvertisementStocks has no paging and no delta, so every run compares the full snapshot with
+what is stored. Cost is kept flat by hashing each item as received: an item whose hash matches
+the stored ``easycars_content_hash`` is not mapped and its row is not written. Changed and new
+items are written in batches of ``SYNC_BATCH_SIZE``, one transaction per batch; a batch the
+database rejects is retried item by item so one bad row fails alone.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+from django.db import DatabaseError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..conf import get_setting
+from ..crypto import EncryptionKeyError, SecretDecryptionError
+from ..models import EasyCarsCredential, FieldChange, PotentialDuplicate, SyncLog, Vehicle, VehicleConflict
+from ..models.vehicles import DataSource
+from . import mapping, runs
+from .errors import EasyCarsError
+
+logger = logging.getLogger(__name__)
+
+UNLISTED = Vehicle.Status.UNLISTED
+#: Columns loaded once per run for every EasyCars vehicle of the dealership (cheap: no text).
+INDEX_COLUMNS = (
+    "id", "easycars_stock_number", "vin", "easycars_content_hash", "easycars_images_hash", "status",
+    "missing_pull_count",
+)  # fmt: skip
+#: Columns loaded for the vehicles whose item changed.
+UPDATE_COLUMNS = (
+    *mapping.SYNC_FIELDS,
+    "easycars_stock_number",
+    "easycars_raw_data",
+    "locked_fields",
+    "status_changed_at",
+)
+#: ``easycars_images_hash`` of a vehicle whose photos still need work (failed, or left for later).
+IMAGES_PENDING = "pending"
+
+
+class SyncAborted(Exception):
+    """The run cannot go on (no credentials, undecryptable secrets); the message is for editors."""
+
+
+@dataclass
+class ImageWork:
+    vehicle_id: int
+    stock_number: str
+    urls: list
+    images_hash: str
+
+
+@dataclass
+class BatchResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    relisted: int = 0
+    failed: list = field(default_factory=list)
+    image_work: list = field(default_factory=list)
+
+    def merge(self, other):
+        for name in ("created", "updated", "unchanged", "relisted"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.failed += other.failed
+        self.image_work += other.image_work
+
+
+def sync_stock(
+    dealership, *, log=None, trigger=SyncLog.Trigger.SCHEDULE, user=None, progress=None, images=True, client=None
+):
+    """Run a stock sync for ``dealership`` and return its SyncLog.
+
+    Without ``log`` a run is begun here; if another run holds the lease, that run's log is
+    returned and nothing else happens. ``progress(processed, total)`` is called as batches
+    finish. ``images=False`` leaves photos to :func:`wagtail_easycars.sync.images.sync_images`.
+    """
+    if log is None:
+        log, started = runs.begin_run(
+            dealership, SyncLog.SyncType.STOCK, SyncLog.Direction.INBOUND, trigger=trigger, user=user
+        )
+        if not started:
+            return log
+    recorder = runs.RunRecorder(log)
+    try:
+        run = StockSync(dealership, recorder, progress=progress, client=client)
+        run.run()
+        if images and run.image_work:
+            from .images import process_images
+
+            process_images(dealership, run.image_work, recorder)
+    except SyncAborted as exc:
+        return recorder.finish(error_message=str(exc))
+    except EasyCarsError as exc:
+        return recorder.fail(
+            exc, message=_("EasyCars could not be reached or refused the request: %(error)s") % {"error": exc}
+        )
+    except Exception as exc:
+        logger.exception("Stock sync of dealership %s failed", dealership.pk)
+        return recorder.fail(exc, message=_("The stock sync stopped because of an unexpected error."))
+    EasyCarsCredential.objects.filter(dealership=dealership).update(last_synced_at=timezone.now())
+    return recorder.finish()
+
+
+class StockSync:
+    def __init__(self, dealership, recorder, *, progress=None, client=None):
+        self.dealership = dealership
+        self.recorder = recorder
+        self.log = recorder.log
+        self.progress = progress
+        self.client = client
+        self.now = timezone.now()
+        self.image_work = []
+
+    # Fetch ----------------------------------------------------------------------------------
+
+    def credential(self):
+        credential = EasyCarsCredential.objects.filter(dealership=self.dealership).first()
+        if credential is None or not credential.is_configured:
+            raise SyncAborted(_("This dealership has no EasyCars credentials yet."))
+        return credential
+
+    def fetch(self):
+        from .client import EasyCarsClient
+
+        credential = self.credential()
+        yard_code = credential.yard_code.strip() or None
+        self.log.request_payload = {
+            "endpoint": "StockService/GetAdvertisementStocks",
+            "AccountNumber": credential.masked_account_number,
+            "AccountSecret": "***",
+            **({"YardCode": yard_code} if yard_code else {}),
+        }
+        if self.client is not None:
+            return self.client.get_advertisement_stocks(yard_code)
+        try:
+            account = credential.as_account()
+        except (SecretDecryptionError, EncryptionKeyError) as exc:
+            raise SyncAborted(_("The stored EasyCars credentials cannot be decrypted: %(error)s") % {"error": exc})
+        with EasyCarsClient(account) as client:
+            return client.get_advertisement_stocks(yard_code)
+
+    # The run --------------------------------------------------------------------------------
+
+    def run(self):
+        response = self.fetch()
+        items = response.items
+        self.recorder.set_total(len(items))
+        if response.warning:
+            self.recorder.add_warning(
+                _("EasyCars answered with a warning: %(message)s") % {"message": response.warning}
+            )
+        feed, unidentified = self.identify(items)
+        existing = {
+            row["easycars_stock_number"]: row
+            for row in Vehicle.objects.filter(dealership=self.dealership, data_source=DataSource.EASYCARS)
+            .exclude(easycars_stock_number=None)
+            .values(*INDEX_COLUMNS)
+        }
+        # Vehicles whose stock number left the feed can still be matched by VIN (re-stocked cars).
+        by_vin = {}
+        for number, row in existing.items():
+            if number not in feed and row["vin"]:
+                by_vin.setdefault(row["vin"], []).append(row)
+        self.by_vin = {vin: rows[0] for vin, rows in by_vin.items() if len(rows) == 1}
+        self.matched_ids = set()
+
+        self.write_feed(items, feed, existing)
+        present_ids = {existing[n]["id"] for n in feed if n in existing} | self.matched_ids
+        partial = bool(response.warning) or unidentified
+        self.delist_missing(existing, present_ids, partial=partial)
+        self.detect_duplicates()
+        self.log.response_summary = {
+            "items": len(items),
+            "warning": response.warning,
+            "unidentified_items": unidentified,
+            "yards": sorted({str(item.get("YardCode") or "")[:50] for item in items})[:50],
+        }
+
+    def identify(self, items):
+        """Stock number -> position in the feed; items without one (or repeated) fail here."""
+        feed = {}
+        unidentified = 0
+        for position, item in enumerate(items):
+            number = mapping.stock_number_of(item)
+            if not number:
+                unidentified += 1
+                self.fail_item(f"#{position + 1}", _("The item has no usable StockNumber."))
+            elif number in feed:
+                self.fail_item(number, _("The stock number appears more than once in the feed; the first was used."))
+            else:
+                feed[number] = position
+        return feed, unidentified
+
+    def fail_item(self, ref, message):
+        self.recorder.count("records_failed")
+        self.recorder.count("records_processed")
+        self.recorder.add_failure("item", ref, message)
+
+    # Writing --------------------------------------------------------------------------------
+
+    def write_feed(self, items, feed, existing):
+        batch_size = max(1, int(get_setting("SYNC_BATCH_SIZE")))
+        numbers = list(feed)
+        for start in range(0, len(numbers), batch_size):
+            creates, updates, reset_ids = [], [], []
+            unchanged = 0
+            for number in numbers[start : start + batch_size]:
+                item = items[feed[number]]
+                row = existing.get(number)
+                content_hash = mapping.item_hash(item)
+                if row is not None and row["easycars_content_hash"] == content_hash and row["status"] != UNLISTED:
+                    unchanged += 1
+                    if row["missing_pull_count"]:
+                        reset_ids.append(row["id"])
+                    if row["easycars_images_hash"] == IMAGES_PENDING:
+                        self.image_work.append(ImageWork(row["id"], number, None, ""))
+                    continue
+                try:
+                    mapped = mapping.map_stock_item(item)
+                except mapping.StockItemError as exc:
+                    self.fail_item(number, exc)
+                    continue
+                if mapped.problems:
+                    self.recorder.add_failure("field", number, "; ".join(str(p) for p in mapped.problems))
+                if row is None:
+                    row = self.by_vin.pop(mapped.fields["vin"], None) if mapped.fields["vin"] else None
+                    if row is not None:
+                        self.matched_ids.add(row["id"])
+                if row is None:
+                    creates.append(mapped)
+                else:
+                    updates.append((row, mapped))
+            result = self.write_batch_safely(creates, updates, reset_ids)
+            result.unchanged += unchanged
+            self.record(result)
+
+    def record(self, result):
+        r = self.recorder
+        r.count("records_created", result.created)
+        r.count("records_updated", result.updated)
+        r.count("records_unchanged", result.unchanged)
+        r.count("records_relisted", result.relisted)
+        r.count("records_processed", result.created + result.updated + result.unchanged)
+        for ref, message in result.failed:
+            self.fail_item(ref, message)
+        self.image_work.extend(result.image_work)
+        r.flush()
+        if self.progress:
+            self.progress(self.log.records_processed, self.log.records_total)
+
+    def write_batch_safely(self, creates, updates, reset_ids):
+        try:
+            with transaction.atomic():
+                return self.write_batch(creates, updates, reset_ids)
+        except DatabaseError:
+            logger.warning("A stock batch of dealership %s was refused; retrying item by item", self.dealership.pk)
+        # One row spoiled the batch: write item by item so the others still land.
+        result = BatchResult()
+        if reset_ids:
+            Vehicle.objects.filter(pk__in=reset_ids).update(missing_pull_count=0)
+        for one_create, one_update in [([m], []) for m in creates] + [([], [u]) for u in updates]:
+            ref = one_create[0].stock_number if one_create else one_update[0][1].stock_number
+            try:
+                with transaction.atomic():
+                    part = self.write_batch(one_create, one_update, [])
+            except DatabaseError as exc:
+                result.failed.append((ref, _("The database refused this vehicle: %(error)s") % {"error": exc}))
+                continue
+            result.merge(part)
+        return result
+
+    def write_batch(self, creates, updates, reset_ids):
+        result = BatchResult()
+        now = self.now
+        if reset_ids:
+            Vehicle.objects.filter(pk__in=reset_ids).update(missing_pull_count=0)
+        if creates:
+            vehicles = [
+                Vehicle(
+                    dealership=self.dealership,
+                    data_source=DataSource.EASYCARS,
+                    easycars_stock_number=m.stock_number,
+                    easycars_raw_data=m.raw,
+                    easycars_content_hash=m.content_hash,
+                    last_synced_from_easycars=now,
+                    status_changed_at=now,
+                    **m.fields,
+                )
+                for m in creates
+            ]
+            Vehicle.objects.bulk_create(vehicles)
+            result.created = len(vehicles)
+            for vehicle, m in zip(vehicles, creates, strict=True):
+                if m.images_hash:
+                    result.image_work.append(ImageWork(vehicle.pk, m.stock_number, m.image_urls, m.images_hash))
+        if updates:
+            self.apply_updates(updates, result)
+        return result
+
+    def apply_updates(self, updates, result):
+        now = self.now
+        current = Vehicle.objects.only(*UPDATE_COLUMNS).in_bulk([row["id"] for row, _ in updates])
+        open_conflicts = {
+            (c.vehicle_id, c.field): c
+            for c in VehicleConflict.objects.filter(vehicle_id__in=list(current), resolved_at__isnull=True)
+        }
+        written, changes, new_conflicts, touched_conflicts = [], [], [], []
+        columns = {"easycars_content_hash", "easycars_raw_data", "last_synced_from_easycars", "missing_pull_count"}
+        for row, m in updates:
+            vehicle = current.get(row["id"])
+            if vehicle is None:  # deleted meanwhile by an editor: it will be created again next run
+                continue
+            locked = set(vehicle.locked_fields or [])
+            changed = []
+            relisted = vehicle.status == UNLISTED
+            for name in mapping.SYNC_FIELDS:
+                new, old = m.fields[name], getattr(vehicle, name)
+                if new == old:
+                    continue
+                if name in locked:
+                    if new != old:
+                        key = (vehicle.pk, name)
+                        local, remote = mapping.to_json(name, old), mapping.to_json(name, new)
+                        if key in open_conflicts:
+                            conflict = open_conflicts[key]
+                            conflict.local_value, conflict.easycars_value = local, remote
+                            conflict.sync_log = self.log
+                            touched_conflicts.append(conflict)
+                        else:
+                            new_conflicts.append(
+                                VehicleConflict(
+                                    vehicle=vehicle, field=name, local_value=local, easycars_value=remote,
+                                    sync_log=self.log,
+                                )
+                            )  # fmt: skip
+                    continue
+                setattr(vehicle, name, new)
+                changed.append(name)
+                changes.append(
+                    FieldChange(
+                        vehicle=vehicle, field=name, old_value=mapping.to_json(name, old),
+                        new_value=mapping.to_json(name, new), source=FieldChange.Source.EASYCARS, sync_log=self.log,
+                    )
+                )  # fmt: skip
+            if relisted and vehicle.status == UNLISTED:  # status locked as unlisted by an editor
+                relisted = False
+            if "status" in changed:
+                vehicle.status_changed_at = now
+                columns.add("status_changed_at")
+            raw_changed = vehicle.easycars_raw_data != m.raw
+            if vehicle.easycars_stock_number != m.stock_number:  # matched by VIN: the stock number moved
+                vehicle.easycars_stock_number = m.stock_number
+                columns.add("easycars_stock_number")
+            vehicle.easycars_raw_data = m.raw
+            vehicle.easycars_content_hash = m.content_hash
+            vehicle.last_synced_from_easycars = now
+            vehicle.missing_pull_count = 0
+            if changed:
+                vehicle.updated_at = now
+                columns.add("updated_at")
+            columns.update(changed)
+            written.append(vehicle)
+            if relisted:
+                result.relisted += 1
+            if changed or raw_changed:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+            if m.images_hash != row["easycars_images_hash"]:
+                result.image_work.append(ImageWork(vehicle.pk, m.stock_number, m.image_urls, m.images_hash))
+        if written:
+            Vehicle.objects.bulk_update(written, sorted(columns))
+        if changes:
+            FieldChange.objects.bulk_create(changes)
+        if new_conflicts:
+            VehicleConflict.objects.bulk_create(new_conflicts)
+        if touched_conflicts:
+            VehicleConflict.objects.bulk_update(touched_conflicts, ["local_value", "easycars_value", "sync_log"])
+
+    # Delisting ------------------------------------------------------------------------------
+
+    def delist_missing(self, existing, present_ids, *, partial):
+        """Unlist vehicles missing from N consecutive complete pulls; never on a doubtful pull."""
+        listed = [row for row in existing.values() if row["status"] != UNLISTED]
+        missing = [row for row in listed if row["id"] not in present_ids]
+        if not missing:
+            return
+        if partial:
+            self.recorder.add_warning(
+                _(
+                    "Delisting was skipped: this pull was incomplete (EasyCars sent a warning or items without a "
+                    "stock number), so %(count)s vehicles missing from it were kept."
+                )
+                % {"count": len(missing)}
+            )
+            return
+        fraction = float(get_setting("MAX_DELIST_FRACTION"))
+        if len(missing) > fraction * len(listed):
+            self.recorder.add_warning(
+                _(
+                    "Delisting was held back: %(missing)s of %(listed)s listed vehicles are missing from this pull, "
+                    "more than the %(percent)s%% allowed at once. Nothing was delisted; if the stock really left, "
+                    "unlist the vehicles by hand or raise MAX_DELIST_FRACTION."
+                )
+                % {"missing": len(missing), "listed": len(listed), "percent": round(fraction * 100)}
+            )
+            return
+        needed = max(1, int(get_setting("DELIST_AFTER_MISSING_PULLS")))
+        delist = [row for row in missing if row["missing_pull_count"] + 1 >= needed]
+        wait = [row["id"] for row in missing if row["missing_pull_count"] + 1 < needed]
+        with transaction.atomic():
+            if wait:
+                Vehicle.objects.filter(pk__in=wait).update(missing_pull_count=F("missing_pull_count") + 1)
+            if delist:
+                ids = [row["id"] for row in delist]
+                Vehicle.objects.filter(pk__in=ids).update(
+                    status=UNLISTED,
+                    status_changed_at=self.now,
+                    updated_at=self.now,
+                    missing_pull_count=F("missing_pull_count") + 1,
+                )
+                FieldChange.objects.bulk_create(
+                    FieldChange(
+                        vehicle_id=row["id"], field="status", old_value=row["status"], new_value=UNLISTED,
+                        source=FieldChange.Source.EASYCARS, sync_log=self.log,
+                    )
+                    for row in delist
+                )  # fmt: skip
+        self.recorder.count("records_delisted", len(delist))
+
+    # Duplicates -----------------------------------------------------------------------------
+
+    def detect_duplicates(self):
+        """Report manual vehicles sharing a VIN or stock number with an EasyCars vehicle."""
+        manual = list(
+            Vehicle.objects.filter(dealership=self.dealership)
+            .exclude(data_source=DataSource.EASYCARS)
+            .filter(Q(vin__gt="") | Q(easycars_stock_number__gt=""))
+            .values("id", "vin", "easycars_stock_number")
+        )
+        if not manual:
+            return
+        by_number, by_vin = {}, {}
+        for row in Vehicle.objects.filter(dealership=self.dealership, data_source=DataSource.EASYCARS).values(
+            "id", "vin", "easycars_stock_number"
+        ):
+            by_number[(row["easycars_stock_number"] or "").strip()] = row["id"]
+            if row["vin"]:
+                by_vin[row["vin"].strip().upper()] = row["id"]
+        found = []
+        for row in manual:
+            vin = (row["vin"] or "").strip().upper()
+            number = (row["easycars_stock_number"] or "").strip()
+            if vin and vin in by_vin:
+                found.append((row["id"], by_vin[vin], PotentialDuplicate.Reason.VIN))
+            elif number and number in by_number:
+                found.append((row["id"], by_number[number], PotentialDuplicate.Reason.STOCK_NUMBER))
+        if found:
+            PotentialDuplicate.objects.bulk_create(
+                [
+                    PotentialDuplicate(dealership=self.dealership, manual_vehicle_id=a, easycars_vehicle_id=b, reason=r)
+                    for a, b, r in found
+                ],
+                ignore_conflicts=True,
+            )
