@@ -62,6 +62,7 @@ DEFAULTS = {
     "SOLD_GRACE_DAYS": 30,
     "SHOWROOM_PAGE_SIZE": 24,
     "ENQUIRY_RATE_LIMIT": 5,  # enquiries per IP per hour
+    "SHOWROOM_CURRENCY": "AUD",  # ISO 4217 code in the JSON-LD Offer
 }
 
 

@@ -1,0 +1,186 @@
+"""The showroom's filters, search and sorting, shared by the listing page and the API endpoint.
+
+All state lives in the query string (``?make=Mazda&price_max=30000&sort=price_asc``) so a filtered
+listing can be shared and bookmarked. Unknown or invalid values are ignored, never an error page.
+"""
+
+import django_filters
+from django import forms
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from ..models import Vehicle
+
+#: Search terms beyond this many are ignored (each adds a clause to the query).
+MAX_SEARCH_TERMS = 6
+
+SEARCH_FIELDS = (
+    "title",
+    "make",
+    "model",
+    "badge",
+    "series",
+    "body",
+    "exterior_colour",
+    "fuel_type",
+    "gear_type",
+    "short_description",
+    "description",
+    "easycars_stock_number",
+)
+
+SORT_ORDERINGS = {
+    "newest": (F("created_at").desc(), F("pk").desc()),
+    "price_asc": (F("effective_price").asc(nulls_last=True), F("pk").asc()),
+    "price_desc": (F("effective_price").desc(nulls_last=True), F("pk").desc()),
+    "year_desc": (F("year").desc(nulls_last=True), F("pk").desc()),
+    "year_asc": (F("year").asc(nulls_last=True), F("pk").asc()),
+    "odometer_asc": (F("odometer").asc(nulls_last=True), F("pk").asc()),
+}
+SORT_CHOICES = [
+    ("newest", _("Newest listings")),
+    ("price_asc", _("Price: low to high")),
+    ("price_desc", _("Price: high to low")),
+    ("year_desc", _("Year: newest first")),
+    ("year_asc", _("Year: oldest first")),
+    ("odometer_asc", _("Odometer: lowest first")),
+]
+DEFAULT_SORT = "newest"
+
+
+def vehicle_facets(queryset):
+    """The values shoppers can choose from, in one query: makes, models per make, bodies, fuels, transmissions."""
+    makes, models_by_make, bodies, fuels, transmissions = set(), {}, set(), set(), set()
+    rows = queryset.order_by().values_list("make", "model", "body", "fuel_type", "gear_type").distinct()
+    for make, model, body, fuel, transmission in rows:
+        if make:
+            makes.add(make)
+            if model:
+                models_by_make.setdefault(make.casefold(), set()).add(model)
+        bodies.add(body)
+        fuels.add(fuel)
+        transmissions.add(transmission)
+
+    def choices(values):
+        return [(v, v) for v in sorted((v for v in values if v), key=str.casefold)]
+
+    return {
+        "make": choices(makes),
+        "models_by_make": {make: choices(models) for make, models in models_by_make.items()},
+        "body": choices(bodies),
+        "fuel": choices(fuels),
+        "transmission": choices(transmissions),
+    }
+
+
+class VehicleFilterSet(django_filters.FilterSet):
+    """Filters over a queryset from :func:`~wagtail_easycars.showroom.queries.listed_vehicles`.
+
+    Pass ``facets`` (from :func:`vehicle_facets`) to offer the dealership's actual makes, models,
+    bodies, fuels and transmissions as choices; the model choices follow the chosen make.
+    """
+
+    q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=100)
+    make = django_filters.ChoiceFilter(
+        field_name="make", lookup_expr="iexact", label=_("Make"), empty_label=_("Any make")
+    )
+    model = django_filters.ChoiceFilter(
+        field_name="model", lookup_expr="iexact", label=_("Model"), empty_label=_("Any model")
+    )
+    body = django_filters.ChoiceFilter(
+        field_name="body", lookup_expr="iexact", label=_("Body type"), empty_label=_("Any body type")
+    )
+    condition = django_filters.MultipleChoiceFilter(
+        choices=Vehicle.Condition.choices, label=_("Condition"), widget=forms.CheckboxSelectMultiple
+    )
+    fuel = django_filters.ChoiceFilter(
+        field_name="fuel_type", lookup_expr="iexact", label=_("Fuel"), empty_label=_("Any fuel")
+    )
+    transmission = django_filters.ChoiceFilter(
+        field_name="gear_type", lookup_expr="iexact", label=_("Transmission"), empty_label=_("Any transmission")
+    )
+    price_min = django_filters.NumberFilter(
+        field_name="effective_price", lookup_expr="gte", label=_("Min price"), min_value=0, max_digits=12
+    )
+    price_max = django_filters.NumberFilter(
+        field_name="effective_price", lookup_expr="lte", label=_("Max price"), min_value=0, max_digits=12
+    )
+    year_min = django_filters.NumberFilter(
+        field_name="year", lookup_expr="gte", label=_("From year"), min_value=1900, max_value=2100
+    )
+    year_max = django_filters.NumberFilter(
+        field_name="year", lookup_expr="lte", label=_("To year"), min_value=1900, max_value=2100
+    )
+    odometer_min = django_filters.NumberFilter(
+        field_name="odometer", lookup_expr="gte", label=_("Min odometer (km)"), min_value=0
+    )
+    odometer_max = django_filters.NumberFilter(
+        field_name="odometer", lookup_expr="lte", label=_("Max odometer (km)"), min_value=0
+    )
+    sort = django_filters.ChoiceFilter(label=_("Sort by"), choices=SORT_CHOICES, method="filter_sort", empty_label=None)
+
+    class Meta:
+        model = Vehicle
+        fields = []
+
+    def __init__(self, data=None, queryset=None, *, facets=None, **kwargs):
+        super().__init__(data, queryset, **kwargs)
+        self.facets = facets
+        if facets is not None:
+            self.filters["make"].extra["choices"] = facets["make"]
+            self.filters["body"].extra["choices"] = facets["body"]
+            self.filters["fuel"].extra["choices"] = facets["fuel"]
+            self.filters["transmission"].extra["choices"] = facets["transmission"]
+            self.filters["model"].extra["choices"] = self._model_choices(facets)
+        else:
+            # Without facets (the API), any value is accepted and matched case-insensitively.
+            for name in ("make", "model", "body", "fuel", "transmission"):
+                self.filters[name] = django_filters.CharFilter(
+                    field_name=self.filters[name].field_name, lookup_expr="iexact", label=self.filters[name].label
+                )
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            form = super().form
+            numeric = {"inputmode": "numeric", "step": "any"}
+            for name, placeholder in (
+                ("price_min", _("Min")),
+                ("price_max", _("Max")),
+                ("year_min", _("From")),
+                ("year_max", _("To")),
+                ("odometer_min", _("Min")),
+                ("odometer_max", _("Max")),
+            ):
+                form.fields[name].widget.attrs.update(numeric, placeholder=placeholder)
+            form.fields["q"].widget.input_type = "search"
+            form.fields["q"].widget.attrs.update(placeholder=_("Make, model, colour…"), autocomplete="off")
+        return self._form
+
+    def _model_choices(self, facets):
+        make = (self.data.get("make") or "").casefold() if self.data else ""
+        if make in facets["models_by_make"]:
+            return facets["models_by_make"][make]
+        merged = {value for choices in facets["models_by_make"].values() for value, _label in choices}
+        return [(v, v) for v in sorted(merged, key=str.casefold)]
+
+    def filter_search(self, queryset, name, value):
+        for term in value.split()[:MAX_SEARCH_TERMS]:
+            matches = Q()
+            for field in SEARCH_FIELDS:
+                matches |= Q(**{f"{field}__icontains": term})
+            if term.isdigit() and len(term) == 4:
+                matches |= Q(year=int(term))
+            queryset = queryset.filter(matches)
+        return queryset
+
+    def filter_sort(self, queryset, name, value):
+        return queryset.order_by(*SORT_ORDERINGS.get(value, SORT_ORDERINGS[DEFAULT_SORT]))
+
+    @property
+    def is_filtered(self):
+        """Whether any filter other than the sort order narrows the results."""
+        if not self.is_bound:
+            return False
+        self.form.is_valid()  # populates cleaned_data with the valid fields only
+        return any(value not in (None, "", []) for key, value in self.form.cleaned_data.items() if key != "sort")
