@@ -1,0 +1,179 @@
+"""The EasyCars settings form: credentials in, never back out.
+
+Secret fields are never pre-filled and never echoed: on edit a blank secret keeps the stored value.
+A connection test remembers a keyed fingerprint of the values it accepted (never the values), so
+"Save" can require a successful test of exactly what is being saved.
+"""
+
+from django import forms
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext_lazy as _
+from wagtail.log_actions import log
+
+from ..models import EasyCarsCredential
+from ..sync.contract import ACCOUNT_NUMBER_MAX_LENGTH, ACCOUNT_SECRET_MAX_LENGTH, EasyCarsAccount
+
+SECRET_FIELD_NAMES = ("client_id", "client_secret", "account_number", "account_secret")
+TESTED_SESSION_KEY = "wagtail_easycars_tested"
+#: A passing test is good enough to save for this long.
+TEST_VALID_SECONDS = 30 * 60
+
+
+def _secret_input(placeholder):
+    return forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password", "placeholder": placeholder})
+
+
+class UnrenderedTextInput(forms.TextInput):
+    """A text input that never writes a value into the page (a typed identifier is not echoed back)."""
+
+    def format_value(self, value):
+        return None
+
+
+def _text_input(placeholder):
+    return UnrenderedTextInput(attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": placeholder})
+
+
+class CredentialForm(forms.Form):
+    environment = forms.ChoiceField(
+        label=_("Environment"),
+        choices=EasyCarsCredential.Environment.choices,
+        initial=EasyCarsCredential.Environment.TEST,
+        help_text=_("Use Test with the credentials EasyCars issued for its test system, Production for live data."),
+    )
+    client_id = forms.CharField(
+        label=_("Client ID"),
+        max_length=100,
+        help_text=_("From EasyCars support when your API access was approved (a GUID)."),
+    )
+    client_secret = forms.CharField(
+        label=_("Client Secret"),
+        max_length=100,
+        help_text=_("Issued together with the Client ID."),
+    )
+    account_number = forms.CharField(
+        label=_("Account Number"),
+        max_length=ACCOUNT_NUMBER_MAX_LENGTH,
+        help_text=_("Your dealership's EasyCars account number, shown in EasyCars under Settings › Account."),
+    )
+    account_secret = forms.CharField(
+        label=_("Account Secret"),
+        max_length=ACCOUNT_SECRET_MAX_LENGTH,
+        help_text=_("The API secret of that account, from the same EasyCars settings page."),
+    )
+    yard_code = forms.CharField(
+        label=_("Yard code"),
+        max_length=50,
+        required=False,
+        help_text=_("Only sync the stock of this yard. Leave blank for every yard of the account."),
+    )
+    save_without_testing = forms.BooleanField(
+        label=_("Save without testing"),
+        required=False,
+        help_text=_("Save even though the connection has not been tested successfully."),
+    )
+
+    def __init__(self, *args, credential=None, **kwargs):
+        self.credential = credential if credential is not None and credential.pk else None
+        initial = kwargs.setdefault("initial", {})
+        if self.credential is not None:
+            initial.setdefault("environment", self.credential.environment)
+            initial.setdefault("yard_code", self.credential.yard_code)
+        super().__init__(*args, **kwargs)
+        placeholders = {
+            "client_id": _("00000000-0000-0000-0000-000000000000"),
+            "client_secret": "",
+            "account_number": _("e.g. EC123456"),
+            "account_secret": "",
+        }
+        for name in SECRET_FIELD_NAMES:
+            field = self.fields[name]
+            placeholder = placeholders[name]
+            if self.credential is not None and self.credential.is_configured:
+                # Editing: the stored value stays unless a new one is typed.
+                field.required = False
+                placeholder = _("Saved — leave blank to keep")
+            is_secret = name.endswith("secret")
+            field.widget = _secret_input(placeholder) if is_secret else _text_input(placeholder)
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in SECRET_FIELD_NAMES:
+            value = cleaned.get(name)
+            if value is not None:
+                cleaned[name] = value.strip()
+        return cleaned
+
+    def changed_secret_names(self):
+        return [name for name in SECRET_FIELD_NAMES if self.cleaned_data.get(name)]
+
+    def effective_account(self):
+        """The account the form describes: typed values, falling back on the stored ones."""
+        values = {}
+        for name in SECRET_FIELD_NAMES:
+            typed = self.cleaned_data.get(name)
+            values[name] = typed or (getattr(self.credential, name) if self.credential is not None else "")
+        label = self.credential.dealership.slug if self.credential is not None else ""
+        return EasyCarsAccount(environment=self.cleaned_data["environment"], label=label, **values)
+
+    # A successful test, remembered without the secrets ------------------------------------
+
+    @staticmethod
+    def fingerprint(account, dealership):
+        material = "\x1f".join(
+            [str(dealership.pk), account.environment, account.client_id, account.client_secret]
+            + [account.account_number, account.account_secret]
+        )
+        return salted_hmac("wagtail_easycars.connection-test", material, algorithm="sha256").hexdigest()
+
+    @classmethod
+    def remember_successful_test(cls, request, account, dealership):
+        request.session[TESTED_SESSION_KEY] = {
+            "fingerprint": cls.fingerprint(account, dealership),
+            "at": timezone.now().timestamp(),
+        }
+
+    def was_tested(self, request, dealership):
+        remembered = request.session.get(TESTED_SESSION_KEY) or {}
+        if timezone.now().timestamp() - remembered.get("at", 0) > TEST_VALID_SECONDS:
+            return False
+        expected = self.fingerprint(self.effective_account(), dealership)
+        return constant_time_compare(remembered.get("fingerprint", ""), expected)
+
+    def validate_for_save(self, request, dealership):
+        """Adds a form error unless the values were tested or "save without testing" is ticked."""
+        if not self.is_valid():
+            return False
+        if self.cleaned_data.get("save_without_testing") or self.was_tested(request, dealership):
+            return True
+        self.add_error(
+            None,
+            _('Test the connection first, or tick "Save without testing" to save these credentials anyway.'),
+        )
+        return False
+
+    def save(self, dealership, user, *, tested):
+        credential = self.credential or EasyCarsCredential(dealership=dealership)
+        created = credential.pk is None
+        credential.dealership = dealership
+        credential.environment = self.cleaned_data["environment"]
+        credential.yard_code = self.cleaned_data.get("yard_code", "").strip()
+        credential.set_secrets(**{name: self.cleaned_data.get(name) or None for name in SECRET_FIELD_NAMES})
+        credential.updated_by = user
+        credential.save()
+        log(
+            dealership,
+            "wagtail_easycars.credentials.set",
+            user=user,
+            data={
+                "created": created,
+                "environment": credential.environment,
+                "yard_code": credential.yard_code,
+                # Names of the fields that were given new values; never the values.
+                "changed_secrets": self.changed_secret_names(),
+                "tested": tested,
+                "account_number_last4": credential.account_number_last4,
+            },
+        )
+        return credential

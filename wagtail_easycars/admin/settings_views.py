@@ -1,0 +1,236 @@
+"""The EasyCars settings screen: connect, test, pause and delete a dealership's credentials."""
+
+import logging
+
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import FormView, TemplateView
+from wagtail.admin import messages
+from wagtail.admin.views.generic import PermissionCheckedMixin, WagtailAdminTemplateMixin
+from wagtail.log_actions import log
+from wagtail.models import ModelLogEntry
+
+from ..sync import client as easycars_client
+from .dealership_context import DealershipContextMixin, credential_permission_policy
+from .forms import SECRET_FIELD_NAMES, CredentialForm
+
+logger = logging.getLogger(__name__)
+
+CREDENTIAL_ACTIONS = (
+    "wagtail_easycars.credentials.set",
+    "wagtail_easycars.credentials.delete",
+    "wagtail_easycars.credentials.pause",
+    "wagtail_easycars.credentials.resume",
+    "wagtail_easycars.credentials.test",
+)
+
+
+def _scrub(text, account):
+    """Belt and braces: the client's messages carry no secrets, but never let a typed one through."""
+    for name in SECRET_FIELD_NAMES:
+        value = getattr(account, name, "")
+        if value and len(value) >= 4:
+            text = text.replace(value, "***")
+    return text
+
+
+def connection_test_outcome(account):
+    """Run the client's connection test; returns ``{"ok", "failed_pair", "fields", "message"}``."""
+    try:
+        result = easycars_client.test_connection(account)
+    except Exception:  # a misconfigured site (say, no base URL) must not become a 500 here
+        logger.exception("EasyCars connection test crashed for %s", account.label or "unsaved credentials")
+        return {
+            "ok": False,
+            "failed_pair": None,
+            "fields": [],
+            "message": _("The connection test could not run; the site's EasyCars configuration may be incomplete."),
+        }
+    environment = _("Production") if account.environment == "production" else _("Test")
+    if result.ok:
+        message = _("Connected to EasyCars (%(environment)s): both credential pairs were accepted.") % {
+            "environment": environment
+        }
+        fields = []
+    elif result.failed_pair == "client":
+        message = _(
+            "EasyCars rejected the Client ID or the Client Secret. Check both against the values EasyCars "
+            "sent when your API access was approved."
+        )
+        fields = ["client_id", "client_secret"]
+    elif result.failed_pair == "account":
+        message = _(
+            "EasyCars accepted the Client ID and Client Secret but rejected the Account Number or the "
+            "Account Secret. Check both in EasyCars under Settings › Account."
+        )
+        fields = ["account_number", "account_secret"]
+    else:
+        message = _scrub(result.message, account)
+        fields = []
+    return {"ok": bool(result.ok), "failed_pair": result.failed_pair, "fields": fields, "message": message}
+
+
+def log_connection_test(dealership, user, outcome):
+    log(
+        dealership,
+        "wagtail_easycars.credentials.test",
+        user=user,
+        data={"ok": outcome["ok"], "failed_pair": outcome["failed_pair"]},
+    )
+
+
+def credential_history(dealership, limit=10):
+    return (
+        ModelLogEntry.objects.for_instance(dealership)
+        .filter(action__in=CREDENTIAL_ACTIONS)
+        .select_related("user")
+        .order_by("-timestamp", "-pk")[:limit]
+    )
+
+
+class SettingsMixin(DealershipContextMixin, PermissionCheckedMixin, WagtailAdminTemplateMixin):
+    permission_policy = credential_permission_policy
+    permission_required = "manage_credentials"
+    header_icon = "key"
+
+    @cached_property
+    def credential(self):
+        if self.dealership is None:
+            return None
+        return getattr(self.dealership, "easycars_credential", None) if self.dealership.pk else None
+
+    def settings_url(self):
+        url = reverse("wagtail_easycars_admin:settings")
+        if self.dealership is not None:
+            url += "?" + urlencode({"dealership": self.dealership.slug})
+        return url
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": self.settings_url(), "label": _("EasyCars settings")},
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+    def require_dealership(self):
+        if self.dealership is None:
+            raise Http404("You are not a member of any dealership.")
+
+
+class SettingsView(SettingsMixin, FormView):
+    page_title = gettext_lazy("EasyCars settings")
+    template_name = "wagtail_easycars/admin/easycars/settings.html"
+    form_class = CredentialForm
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [{"url": "", "label": self.get_page_title()}]
+
+    def get_page_subtitle(self):
+        return str(self.dealership) if self.dealership else ""
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["credential"] = self.credential
+        return kwargs
+
+    def post(self, request, *args, **kwargs):
+        self.require_dealership()
+        form = self.get_form()
+        if request.POST.get("action") == "test":
+            return self.test_connection(form)
+        if not form.validate_for_save(request, self.dealership):
+            return self.form_invalid(form)
+        tested = form.was_tested(request, self.dealership)
+        form.save(self.dealership, request.user, tested=tested)
+        messages.success(
+            request,
+            _("EasyCars credentials saved for %(dealership)s.") % {"dealership": self.dealership},
+            buttons=[messages.button(reverse("wagtail_easycars_admin:dashboard"), _("Open the sync dashboard"))],
+        )
+        return HttpResponseRedirect(self.settings_url())
+
+    def test_connection(self, form):
+        """The no-JavaScript path: test, then show the outcome above the form (secrets are not re-rendered)."""
+        if not form.is_valid():
+            return self.form_invalid(form)
+        account = form.effective_account()
+        outcome = connection_test_outcome(account)
+        log_connection_test(self.dealership, self.request.user, outcome)
+        if outcome["ok"]:
+            CredentialForm.remember_successful_test(self.request, account, self.dealership)
+        return self.render_to_response(self.get_context_data(form=form, test_outcome=outcome))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            credential=self.credential,
+            history=credential_history(self.dealership) if self.dealership else [],
+            test_url=reverse("wagtail_easycars_admin:api_credentials_test"),
+            settings_url=self.settings_url(),
+        )
+        return context
+
+
+class CredentialStateView(SettingsMixin, TemplateView):
+    """POST only: pause or resume syncing without touching the secrets."""
+
+    #: ``True`` resumes, ``False`` pauses.
+    active = None
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        self.require_dealership()
+        credential = self.credential
+        if credential is None:
+            raise Http404("No EasyCars credentials to pause or resume.")
+        if credential.is_active != self.active:
+            credential.is_active = self.active
+            credential.updated_by = request.user
+            credential.save(update_fields=["is_active", "updated_by", "updated_at"])
+            action = "resume" if self.active else "pause"
+            log(self.dealership, f"wagtail_easycars.credentials.{action}", user=request.user)
+        if self.active:
+            messages.success(request, _("Syncing resumed for %(dealership)s.") % {"dealership": self.dealership})
+        else:
+            messages.warning(
+                request,
+                _("Syncing paused for %(dealership)s. No scheduled or manual sync will run until you resume it.")
+                % {"dealership": self.dealership},
+            )
+        return HttpResponseRedirect(self.settings_url())
+
+
+class DeleteCredentialView(SettingsMixin, TemplateView):
+    page_title = gettext_lazy("Delete EasyCars credentials")
+    template_name = "wagtail_easycars/admin/easycars/confirm_delete.html"
+    header_icon = "bin"
+
+    def get(self, request, *args, **kwargs):
+        self.require_dealership()
+        if self.credential is None:
+            return HttpResponseRedirect(self.settings_url())
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self.require_dealership()
+        if self.credential is not None:
+            delete_credential(self.credential, request.user)
+            messages.success(
+                request, _("EasyCars credentials deleted for %(dealership)s.") % {"dealership": self.dealership}
+            )
+        return HttpResponseRedirect(self.settings_url())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(credential=self.credential, settings_url=self.settings_url())
+        return context
+
+
+def delete_credential(credential, user):
+    dealership = credential.dealership
+    last4 = credential.account_number_last4
+    credential.delete()
+    log(dealership, "wagtail_easycars.credentials.delete", user=user, data={"account_number_last4": last4})
