@@ -138,6 +138,7 @@ class VehicleListingPageMixin(RoutablePageMixin, models.Model):
             "json_ld": vehicle_json_ld(vehicle, url=url, image_urls=image_urls, dealership=dealership),
             "meta_description": vehicle_meta_description(vehicle, dealership),
             "canonical_url": url,
+            "vehicle_url": self.get_vehicle_url(vehicle, request),
             "social_image_url": social_image,
             "gallery_photo_spec": self.gallery_photo_spec,
             "thumbnail_spec": self.thumbnail_spec,
