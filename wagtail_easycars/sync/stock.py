@@ -21,6 +21,7 @@ from ..models import EasyCarsCredential, FieldChange, PotentialDuplicate, SyncLo
 from ..models.vehicles import DataSource
 from . import mapping, runs
 from .errors import EasyCarsError
+from .images import IMAGES_PENDING, ImageWork, process_images
 
 logger = logging.getLogger(__name__)
 
@@ -38,20 +39,10 @@ UPDATE_COLUMNS = (
     "locked_fields",
     "status_changed_at",
 )
-#: ``easycars_images_hash`` of a vehicle whose photos still need work (failed, or left for later).
-IMAGES_PENDING = "pending"
 
 
 class SyncAborted(Exception):
     """The run cannot go on (no credentials, undecryptable secrets); the message is for editors."""
-
-
-@dataclass
-class ImageWork:
-    vehicle_id: int
-    stock_number: str
-    urls: list
-    images_hash: str
 
 
 @dataclass
@@ -90,8 +81,6 @@ def sync_stock(
         run = StockSync(dealership, recorder, progress=progress, client=client)
         run.run()
         if images and run.image_work:
-            from .images import process_images
-
             process_images(dealership, run.image_work, recorder)
     except SyncAborted as exc:
         return recorder.finish(error_message=str(exc))
