@@ -67,11 +67,12 @@ def _record_trigger(dealership):
     _cache().set(_key(dealership), recent, WINDOW_SECONDS)
 
 
-def _requesters():
+def _requester(sync_type):
     # Imported late: tasks import the sync engine, which the admin's import graph does not need.
     from .. import tasks
 
-    return {SyncLog.SyncType.STOCK: tasks.request_stock_sync, SyncLog.SyncType.LEAD: tasks.request_lead_sync}
+    name = {SyncLog.SyncType.STOCK: "request_stock_sync", SyncLog.SyncType.LEAD: "request_lead_sync"}[sync_type]
+    return getattr(tasks, name)
 
 
 def trigger_sync(dealership, sync_type, user):
@@ -98,7 +99,7 @@ def trigger_sync(dealership, sync_type, user):
     if current is not None:
         return current, False
     check_rate_limit(dealership)
-    log, started = _requesters()[sync_type](dealership, user=user, trigger=SyncLog.Trigger.MANUAL)
+    log, started = _requester(sync_type)(dealership, user=user, trigger=SyncLog.Trigger.MANUAL)
     if started:
         _record_trigger(dealership)
     return log, started
