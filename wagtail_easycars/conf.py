@@ -30,6 +30,8 @@ DEFAULTS = {
     "CACHE_ALIAS": "default",
     # Schedules (cron, evaluated in the dealership's time zone)
     "STOCK_SYNC_CRON": "0 2 * * *",
+    # How often the scheduler checks which dealerships' STOCK_SYNC_CRON slot has come (cluster time zone).
+    "STOCK_SYNC_CHECK_CRON": "*/15 * * * *",
     "LEAD_SYNC_CRON": "0 * * * *",
     "LEAD_SWEEP_CRON": "*/5 * * * *",
     # Lead pushes (docs/leads.md): back-off while EasyCars is unavailable, never giving up
