@@ -293,7 +293,7 @@ class EasyCarsClient:
         endpoint = f"{service}/RequestToken"
         params = {"ClientID": self.account.client_id, "ClientSecret": self.account.client_secret}
         response = self._send(endpoint, self._url(service, "RequestToken"), num, params=params, content=b"")
-        data = self._envelope(response, endpoint, sent=False)
+        data = self._envelope(response, endpoint, sent=False, attempt=num)
         code, message = data["Code"], data.get("ErrorMessage")
         token = data.get("Token")
         if code in (0, 5) and isinstance(token, str) and token:
@@ -330,7 +330,7 @@ class EasyCarsClient:
         headers = {"Authorization": f"Bearer {token}"}
         try:
             response = self._send(endpoint, self._url(service, operation), num, json=payload, headers=headers)
-            return self._envelope(response, endpoint, sent=True)
+            return self._envelope(response, endpoint, sent=True, attempt=num)
         except _Transient as exc:
             if exc.maybe_processed and not idempotent:
                 raise self._outcome_unknown(operation, exc.reason) from None
@@ -365,7 +365,7 @@ class EasyCarsClient:
         extra["duration_ms"] = round((time.monotonic() - start) * 1000)
         logger.warning("EasyCars %s failed: %s", extra["endpoint"], reason, extra=extra)
 
-    def _envelope(self, response, endpoint, *, sent):
+    def _envelope(self, response, endpoint, *, sent, attempt=None):
         """The JSON envelope of ``response``; transient HTTP answers raise :class:`_Transient`."""
         status = response.status_code
         # 408/429/503 mean the request was turned away before being processed.
@@ -407,6 +407,7 @@ class EasyCarsClient:
                 "dealership": self.account.label,
                 "endpoint": endpoint,
                 "duration_ms": round(response.elapsed.total_seconds() * 1000),
+                "attempt": attempt,
                 "code": code,
             },
         )
