@@ -251,7 +251,7 @@ class VehicleViewSet(DealershipScopedViewSetMixin, SnippetViewSet):
         }
         return super().get_urlpatterns() + [
             path(
-                "field-history/<str:pk>/",
+                "field-history/<int:pk>/",
                 vehicle_history.VehicleFieldHistoryView.as_view(
                     **extra, field_history_url_name=self.get_url_name("field_history")
                 ),
