@@ -305,8 +305,8 @@ class SyncLogsView(ApiView):
         "syncDirection": "direction",
         "status": "status",
         "trigger": "trigger",
-        "startedFrom": "started_at_after",
-        "startedTo": "started_at_before",
+        "startedFrom": "started_at_from",
+        "startedTo": "started_at_to",
     }
 
     def get(self, request):

@@ -15,6 +15,7 @@ from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleCo
 from wagtail.admin.views.generic import IndexView, PermissionCheckedMixin, WagtailAdminTemplateMixin
 
 from ..models import FieldChange, Lead, SyncLog, Vehicle, VehicleConflict
+from ..sync.redaction import redact
 from .charts import format_duration
 from .dashboard import dealership_query
 from .dealership_context import DealershipContextMixin, sync_permission_policy
@@ -227,8 +228,9 @@ class SyncLogDetailView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
             duration=format_duration(log.duration_ms),
             counts=counts,
             failures=sorted(failures.items()),
-            request_payload=_pretty(log.request_payload),
-            response_summary=_pretty(log.response_summary),
+            # Stored redacted by the sync; redacting again guards rows written by older versions.
+            request_payload=_pretty(redact(log.request_payload)),
+            response_summary=_pretty(redact(log.response_summary)),
             touched=touched_records(log, self.request.user),
             status_url=reverse("wagtail_easycars_admin:api_log_detail", args=[log.pk]),
         )
