@@ -62,13 +62,22 @@ class BatchResult:
 
 
 def sync_stock(
-    dealership, *, log=None, trigger=SyncLog.Trigger.SCHEDULE, user=None, progress=None, images=True, client=None
+    dealership,
+    *,
+    log=None,
+    trigger=SyncLog.Trigger.SCHEDULE,
+    user=None,
+    progress=None,
+    images=True,
+    client=None,
+    deadline=None,
 ):
     """Run a stock sync for ``dealership`` and return its SyncLog.
 
     Without ``log`` a run is begun here; if another run holds the lease, that run's log is
     returned and nothing else happens. ``progress(processed, total)`` is called as batches
-    finish. ``images=False`` leaves photos to :func:`wagtail_easycars.sync.images.sync_images`.
+    finish. ``images=False`` leaves photos to :func:`wagtail_easycars.sync.images.sync_images`;
+    photo work stops at ``deadline`` (a ``time.monotonic()`` value) and resumes next run.
     """
     if log is None:
         log, started = runs.begin_run(
@@ -81,7 +90,7 @@ def sync_stock(
         run = StockSync(dealership, recorder, progress=progress, client=client)
         run.run()
         if images and run.image_work:
-            process_images(dealership, run.image_work, recorder)
+            process_images(dealership, run.image_work, recorder, deadline=deadline)
     except SyncAborted as exc:
         return recorder.finish(error_message=str(exc))
     except EasyCarsError as exc:

@@ -1,0 +1,89 @@
+"""django-q2 entry points. Each takes ids only and calls one function in sync/.
+
+Workers are forked and tasks may run on another machine, so nothing here holds state.
+"""
+
+import time
+
+from django.db import transaction
+
+from . import schedules
+from .conf import get_setting
+from .models import Dealership, SyncLog
+from .sync import runs, stock
+
+# Stock (sync/stock.py, sync/images.py) ----------------------------------------------------------
+
+
+def request_stock_sync(dealership, *, user=None, trigger=SyncLog.Trigger.MANUAL):
+    """Start a stock sync for ``dealership`` (or join the running one): ``(SyncLog, started)``.
+
+    The run takes the dealership's lease now (so a second trigger joins it) and is queued once
+    the current transaction commits.
+    """
+    if not isinstance(dealership, Dealership):
+        dealership = Dealership.objects.get(pk=dealership)
+    log, started = runs.begin_run(
+        dealership, SyncLog.SyncType.STOCK, SyncLog.Direction.INBOUND, trigger=trigger, user=user
+    )
+    if started:
+        log_id = log.pk
+        transaction.on_commit(lambda: _enqueue_stock_run(log_id))
+    return log, started
+
+
+def _enqueue_stock_run(log_id):
+    from django_q.tasks import async_task
+
+    try:
+        task_id = async_task(
+            "wagtail_easycars.tasks.run_stock_sync",
+            log_id,
+            task_name=f"wagtail_easycars:stock-sync:{log_id}",
+            timeout=get_setting("TASK_TIMEOUT"),
+        )
+    except Exception as exc:  # broker unreachable: close the run now rather than leave it waiting
+        log = SyncLog.objects.filter(pk=log_id, status=SyncLog.Status.IN_PROGRESS).first()
+        if log is not None:
+            runs.RunRecorder(log).fail(exc, message="The sync could not be queued; is the task queue running?")
+        return
+    if isinstance(task_id, str):
+        SyncLog.objects.filter(pk=log_id).update(task_id=task_id[:64])
+
+
+def run_stock_sync(log_id):
+    """Run a stock sync begun by :func:`request_stock_sync`. Returns the run's final status."""
+    log = SyncLog.objects.select_related("dealership").filter(pk=log_id).first()
+    if log is None or log.status != SyncLog.Status.IN_PROGRESS:
+        return None  # finished, recovered as dead, or a redelivered task: nothing to do
+    started_at = time.monotonic()
+    if not runs.holds_lease(log):
+        # The task waited in the queue longer than the lease lasts: start afresh unless
+        # another run is already going (then that run does the work).
+        runs.mark_superseded(log)
+        log, started = runs.begin_run(
+            log.dealership,
+            SyncLog.SyncType.STOCK,
+            SyncLog.Direction.INBOUND,
+            trigger=log.trigger,
+            user=log.triggered_by,
+        )
+        if not started:
+            return None
+    # Photos stop at 80% of the task timeout; the rest are fetched by the next sync.
+    deadline = started_at + 0.8 * float(get_setting("TASK_TIMEOUT"))
+    return stock.sync_stock(log.dealership, log=log, deadline=deadline).status
+
+
+def sync_all_stock(due_only=True):
+    """Scheduled fan-out: start a stock sync for every dealership with syncing turned on.
+
+    With ``due_only`` (the schedule) only dealerships whose STOCK_SYNC_CRON slot, in their own
+    time zone, has passed since their last scheduled run; missed slots collapse into one run.
+    Returns how many runs were started.
+    """
+    started = 0
+    for dealership in schedules.stock_dealerships(due_only=due_only):
+        _, did_start = request_stock_sync(dealership, trigger=SyncLog.Trigger.SCHEDULE)
+        started += int(did_start)
+    return started
