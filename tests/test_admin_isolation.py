@@ -112,6 +112,7 @@ OBJECT_PROBES = [
         "conflict_resolve", pk=lambda b: b.conflict.pk, methods=("post",), data={"resolution": "accept_easycars"}
     ),
     _vehicle_probe("duplicate_resolve", pk=lambda b: b.duplicate.pk, methods=("post",), data={"resolution": "merged"}),
+    _vehicle_probe("unlock_field", methods=("post",), data={"field": "price"}),
     _lead_probe("edit", data={"name": "Hijacked", "status": "lost", "vehicle_interest": "buy"}),
     _lead_probe("delete"),
     _lead_probe("inspect"),
@@ -262,6 +263,7 @@ def assert_no_b_data(response, probe, method):
 def assert_b_untouched(b):
     vehicle = Vehicle.objects.get(pk=b.vehicle.pk)
     assert vehicle.title == "Bravo Ute"
+    assert vehicle.locked_fields == ["price"]
     assert vehicle.status == Vehicle.Status.AVAILABLE
     lead = Lead.objects.get(pk=b.lead.pk)
     assert (lead.name, lead.status, lead.sync_state) == ("Bravo Buyer", Lead.Status.NEW, Lead.SyncState.FAILED)

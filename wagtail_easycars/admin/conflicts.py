@@ -1,4 +1,4 @@
-"""Open sync conflicts (keep local / accept EasyCars per field) and potential duplicates (merge / keep separate).
+"""Open sync conflicts (keep local / accept EasyCars per field), field locks, and potential duplicates.
 
 The listings are what the dashboard links to for "open conflicts" and "potential duplicates";
 the decisions themselves are made by ``wagtail_easycars.sync.conflicts``.
@@ -20,7 +20,7 @@ from wagtail.log_actions import log
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from ..models import PotentialDuplicate, Vehicle, VehicleConflict
-from ..sync.conflicts import resolve_conflict, resolve_duplicate
+from ..sync.conflicts import resolve_conflict, resolve_duplicate, unlock_fields
 from .filters import ConflictFilterSet, DuplicateFilterSet, open_conflicts, open_duplicates
 from .scoping import get_scoped_object_or_404, scope_queryset
 from .vehicle_history import field_label, format_value
@@ -266,3 +266,32 @@ class ResolveDuplicateView(ResolveView):
             "manual": duplicate.manual_vehicle,
             "easycars": duplicate.easycars_vehicle,
         }
+
+
+class UnlockFieldView(SyncExtrasMixin, PermissionCheckedMixin, View):
+    """POST ``field``: let EasyCars manage a locked field of a vehicle again (from the next sync on)."""
+
+    http_method_names = ["post"]
+    permission_required = "change"
+    index_url_name = None
+    breadcrumbs_items = []
+
+    def post(self, request, pk):
+        vehicle = get_scoped_object_or_404(Vehicle, request.user, pk=pk)
+        field = request.POST.get("field", "")
+        redirect_to = get_valid_next_url_from_request(request) or self.vehicle_url(vehicle)
+        if field not in (vehicle.locked_fields or []):
+            messages.error(request, gettext("That field is not locked."))
+            return HttpResponseRedirect(redirect_to)
+        if open_conflicts().filter(vehicle=vehicle, field=field).exists():
+            messages.error(request, gettext("Resolve the open conflict of this field instead."))
+            return HttpResponseRedirect(redirect_to)
+        unlock_fields(vehicle, [field])
+        label = field_label(Vehicle, field)
+        log(vehicle, "wagtail_easycars.vehicle.unlock", user=request.user, data={"field": field, "field_label": label})
+        messages.success(
+            request,
+            gettext("'%(vehicle)s': %(field)s is managed by EasyCars again; the next sync updates it.")
+            % {"vehicle": vehicle, "field": label},
+        )
+        return HttpResponseRedirect(redirect_to)

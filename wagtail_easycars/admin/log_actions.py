@@ -85,6 +85,11 @@ class ConflictAcceptedEasyCars(ConflictResolved):
     message = _("Accepted the EasyCars %(field)s")
 
 
+class FieldUnlocked(ConflictResolved):
+    label = _("Unlock field")
+    message = _("Unlocked %(field)s: EasyCars manages it again")
+
+
 class DuplicateResolved(LogFormatter):
     def format_message(self, log_entry):
         data = log_entry.data or {}
@@ -118,6 +123,7 @@ LOG_ACTIONS = {
     "wagtail_easycars.credentials.test": CredentialsTested,
     "wagtail_easycars.conflict.keep_local": ConflictKeptLocal,
     "wagtail_easycars.conflict.accept_easycars": ConflictAcceptedEasyCars,
+    "wagtail_easycars.vehicle.unlock": FieldUnlocked,
     "wagtail_easycars.duplicate.merge": DuplicateMerged,
     "wagtail_easycars.duplicate.keep_separate": DuplicateKeptSeparate,
     "wagtail_easycars.lead.retry_sync": LeadRetried,

@@ -45,6 +45,7 @@ class VehicleInspectView(ScopedInspectView):
     field_history_url_name = None
     conflict_resolve_url_name = None
     duplicates_url_name = None
+    unlock_url_name = None
 
     def get_locked_fields_display_value(self):
         return ", ".join(field_label(Vehicle, name) for name in self.object.locked_fields or []) or "–"
@@ -92,6 +93,12 @@ class VehicleInspectView(ScopedInspectView):
             .filter(Q(manual_vehicle=vehicle) | Q(easycars_vehicle=vehicle))
             .select_related("manual_vehicle", "easycars_vehicle")
         )
+        conflicted = {item["conflict"].field for item in context["open_conflicts"]}
+        context["locks"] = [
+            {"field": name, "label": field_label(Vehicle, name), "unlockable": name not in conflicted}
+            for name in vehicle.locked_fields or []
+        ]
+        context["unlock_url"] = reverse(self.unlock_url_name, args=[vehicle.pk])
         context["duplicates_url"] = reverse(self.duplicates_url_name)
         context["field_history_url"] = reverse(self.field_history_url_name, args=[vehicle.pk])
         context["can_resolve"] = self.user_has_permission("change")
@@ -229,6 +236,7 @@ class VehicleViewSet(DealershipScopedViewSetMixin, SnippetViewSet):
             field_history_url_name=self.get_url_name("field_history"),
             conflict_resolve_url_name=self.get_url_name("conflict_resolve"),
             duplicates_url_name=self.get_url_name("duplicates"),
+            unlock_url_name=self.get_url_name("unlock_field"),
             **kwargs,
         )
 
@@ -271,6 +279,11 @@ class VehicleViewSet(DealershipScopedViewSetMixin, SnippetViewSet):
                 "conflicts/<int:pk>/resolve/",
                 conflicts.ResolveConflictView.as_view(**extra, **names),
                 name="conflict_resolve",
+            ),
+            path(
+                "unlock/<int:pk>/",
+                conflicts.UnlockFieldView.as_view(**extra, **names),
+                name="unlock_field",
             ),
             path(
                 "duplicates/",
