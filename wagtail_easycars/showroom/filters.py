@@ -124,6 +124,8 @@ class VehicleFilterSet(django_filters.FilterSet):
         fields = []
 
     def __init__(self, data=None, queryset=None, *, facets=None, **kwargs):
+        if data is not None and facets is not None:
+            data = self._canonical_choices(data, facets)
         super().__init__(data, queryset, **kwargs)
         self.facets = facets
         if facets is not None:
@@ -156,6 +158,24 @@ class VehicleFilterSet(django_filters.FilterSet):
             form.fields["q"].widget.input_type = "search"
             form.fields["q"].widget.attrs.update(placeholder=_("Make, model, colour…"), autocomplete="off")
         return self._form
+
+    @staticmethod
+    def _canonical_choices(data, facets):
+        """``?make=mazda`` selects "Mazda": shared links and hand-typed URLs need not match the case."""
+        data = data.copy()
+        all_models = [choice for choices in facets["models_by_make"].values() for choice in choices]
+        for name, choices in (
+            ("make", facets["make"]),
+            ("model", all_models),
+            ("body", facets["body"]),
+            ("fuel", facets["fuel"]),
+            ("transmission", facets["transmission"]),
+        ):
+            value = data.get(name)
+            if value:
+                canonical = {v.casefold(): v for v, _label in choices}
+                data[name] = canonical.get(value.casefold(), value)
+        return data
 
     def _model_choices(self, facets):
         make = (self.data.get("make") or "").casefold() if self.data else ""

@@ -1,0 +1,135 @@
+"""The enquiry form: a valid enquiry becomes a web-form lead; spam and abuse do not."""
+
+import pytest
+from django.test import Client
+
+from tests.factories import VehicleFactory
+from wagtail_easycars.models import Lead, Vehicle
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def vehicle(showroom_dealership):
+    return VehicleFactory(dealership=showroom_dealership, title="2021 Mazda CX-5 Akera", make="Mazda")
+
+
+def enquiry(**overrides):
+    data = {
+        "name": "Alex Shopper",
+        "email": "alex@example.com",
+        "phone": "",
+        "vehicle_interest": "test_drive",
+        "finance_status": "maybe",
+        "message": "Is it still available?",
+        "website": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_valid_enquiry_creates_a_webform_lead_and_confirms_at_once(client, listing_page, vehicle):
+    url = f"/vehicles/{vehicle.slug}/"
+
+    response = client.post(url, enquiry())
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?enquiry=sent#enquiry"
+    lead = Lead.objects.get()
+    assert lead.vehicle == vehicle
+    assert lead.dealership == vehicle.dealership
+    assert lead.data_source == Lead.DataSource.WEBFORM
+    assert (lead.name, lead.email, lead.message) == ("Alex Shopper", "alex@example.com", "Is it still available?")
+    assert (lead.vehicle_interest, lead.finance_status) == ("test_drive", "maybe")
+    assert "Thank you, your enquiry has been sent." in client.get(response["Location"]).content.decode()
+
+
+def test_phone_alone_is_enough_to_reply(client, listing_page, vehicle):
+    client.post(f"/vehicles/{vehicle.slug}/", enquiry(email="", phone="+61 400 123 456", finance_status=""))
+
+    lead = Lead.objects.get()
+    assert (lead.phone, lead.email, lead.finance_status) == ("+61 400 123 456", "", "")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"name": ""}, "This field is required."),
+        ({"email": "not-an-email"}, "Enter a valid email address."),
+        ({"email": "", "phone": ""}, "Please give an email address or a phone number so we can reply."),
+        ({"phone": "call me maybe"}, "Enter a phone number using digits"),
+        ({"vehicle_interest": "steal"}, "Select a valid choice."),
+        ({"finance_status": "perhaps"}, "Select a valid choice."),
+        ({"message": "x" * 2001}, "Ensure this value has at most 2000 characters"),
+    ],
+)
+def test_invalid_enquiry_shows_field_errors_and_keeps_the_input(client, listing_page, vehicle, overrides, message):
+    response = client.post(f"/vehicles/{vehicle.slug}/", enquiry(**overrides))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert message in html
+    assert 'role="alert"' in html
+    assert not Lead.objects.exists()
+
+
+def test_invalid_enquiry_marks_the_field_and_keeps_what_was_typed(client, listing_page, vehicle):
+    response = client.post(f"/vehicles/{vehicle.slug}/", enquiry(email="not-an-email"))
+
+    html = response.content.decode()
+    assert 'aria-invalid="true"' in html
+    assert 'value="Alex Shopper"' in html
+    assert "Is it still available?</textarea>" in html
+
+
+def test_filled_honeypot_looks_like_success_but_stores_nothing(client, listing_page, vehicle):
+    response = client.post(f"/vehicles/{vehicle.slug}/", enquiry(website="http://spam.example"))
+
+    assert response.status_code == 302
+    assert "enquiry=sent" in response["Location"]
+    assert not Lead.objects.exists()
+
+
+def test_enquiries_are_rate_limited_per_ip(client, listing_page, vehicle, settings):
+    settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "ENQUIRY_RATE_LIMIT": 2}
+    url = f"/vehicles/{vehicle.slug}/"
+
+    statuses = [client.post(url, enquiry(), REMOTE_ADDR="203.0.113.9").status_code for _ in range(3)]
+    blocked = client.post(url, enquiry(), REMOTE_ADDR="203.0.113.9")
+    other_ip = client.post(url, enquiry(), REMOTE_ADDR="198.51.100.7")
+
+    assert statuses == [302, 302, 200]
+    assert "You have sent several enquiries in the last hour" in blocked.content.decode()
+    assert other_ip.status_code == 302
+    assert Lead.objects.count() == 3
+
+
+def test_enquiry_without_csrf_token_is_rejected(listing_page, vehicle):
+    strict = Client(enforce_csrf_checks=True)
+
+    response = strict.post(f"/vehicles/{vehicle.slug}/", enquiry())
+
+    assert response.status_code == 403
+    assert not Lead.objects.exists()
+
+
+def test_enquiry_with_csrf_token_from_the_page_is_accepted(listing_page, vehicle):
+    strict = Client(enforce_csrf_checks=True)
+    page = strict.get(f"/vehicles/{vehicle.slug}/")
+    token = page.context["csrf_token"]
+
+    response = strict.post(f"/vehicles/{vehicle.slug}/", enquiry(csrfmiddlewaretoken=str(token)))
+
+    assert response.status_code == 302
+    assert Lead.objects.count() == 1
+
+
+def test_sold_vehicle_takes_no_enquiry(client, listing_page, vehicle):
+    from django.utils import timezone
+
+    Vehicle.objects.filter(pk=vehicle.pk).update(status=Vehicle.Status.SOLD, status_changed_at=timezone.now())
+
+    response = client.post(f"/vehicles/{vehicle.slug}/", enquiry())
+
+    assert response.status_code == 200
+    assert not Lead.objects.exists()
