@@ -102,6 +102,26 @@ def test_vehicle_search_finds_by_make(client, editor, dealership):
     assert "2018 Kia Rio" not in html
 
 
+def test_vehicle_search_finds_a_synced_vehicle_by_stock_number(client, editor, dealership):
+    EasyCarsVehicleFactory(dealership=dealership, title="Feed Triton", easycars_stock_number="ZX-4410")
+    EasyCarsVehicleFactory(dealership=dealership, title="Feed Navara", easycars_stock_number="ZX-9999")
+
+    html = client.get(reverse(f"{VEHICLES}:list"), {"q": "ZX-4410"}).content.decode()
+
+    assert "Feed Triton" in html
+    assert "Feed Navara" not in html
+
+
+def test_lead_search_finds_by_easycars_lead_number(client, editor, dealership):
+    LeadFactory(dealership=dealership, name="Numbered Nina", easycars_lead_number="LN-7070")
+    LeadFactory(dealership=dealership, name="Other Oscar", easycars_lead_number="LN-1010")
+
+    html = client.get(reverse(f"{LEADS}:list"), {"q": "LN-7070"}).content.decode()
+
+    assert "Numbered Nina" in html
+    assert "Other Oscar" not in html
+
+
 def test_make_filter_offers_only_the_users_makes(client, editor, dealership):
     VehicleFactory(dealership=dealership, make="Toyota")
     VehicleFactory(dealership=DealershipFactory(), make="Lamborghini")

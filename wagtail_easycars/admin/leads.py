@@ -204,6 +204,9 @@ class LeadViewSet(DealershipScopedViewSetMixin, SnippetViewSet):
     index_view_class = LeadIndexView
     inspect_view_class = LeadInspectView
     filterset_class = LeadFilterSet
+    # Database lookups, not the search index: the lead sync updates rows in bulk, without signals.
+    search_backend_name = None
+    search_fields = ["name", "email", "phone", "mobile", "easycars_lead_number", "easycars_customer_no"]
     list_per_page = 50
     list_display = [
         "name",

@@ -114,7 +114,10 @@ class VehicleViewSet(DealershipScopedViewSetMixin, SnippetViewSet):
     inspect_view_enabled = True
     inspect_view_class = VehicleInspectView
     filterset_class = VehicleFilterSet
-    search_fields = None  # use the model's Wagtail search index (title, make, model, VIN, stock number...)
+    # Database lookups, not the Wagtail search index: the stock sync writes in bulk (no save()
+    # signals), so an index would lag behind the feed; these lookups are always current.
+    search_backend_name = None
+    search_fields = ["title", "make", "model", "badge", "vin", "rego_number", "easycars_stock_number"]
     list_per_page = 50
     list_display = [
         "title",
