@@ -6,6 +6,7 @@ listing's AJAX filtering and the dashboard's polling stay on the same dealership
 dealership the user cannot see is answered with a 404, exactly as if it did not exist.
 """
 
+from django.contrib.auth import get_permission_codename
 from django.http import Http404
 from django.utils.functional import cached_property
 from wagtail.permission_policies.base import ModelPermissionPolicy
@@ -27,10 +28,16 @@ class CodenamePermissionPolicy(ModelPermissionPolicy):
         super().__init__(model, **kwargs)
         self.codenames = frozenset(codenames)
 
+    # Wagtail 7.0 builds names in _get_permission_name/_get_permission_codenames, 8.0 through
+    # _get_permission_codename: override all three so both versions see the custom codenames.
     def _get_permission_codename(self, action):
-        if action in self.codenames:
-            return action
-        return super()._get_permission_codename(action)
+        return action if action in self.codenames else get_permission_codename(action, self.model._meta)
+
+    def _get_permission_codenames(self, actions):
+        return {self._get_permission_codename(action) for action in actions}
+
+    def _get_permission_name(self, action):
+        return f"{self.app_label}.{self._get_permission_codename(action)}"
 
 
 #: ``view_sync_status`` and ``trigger_sync`` (dashboard, history, sync endpoints).
