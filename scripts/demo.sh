@@ -60,7 +60,7 @@ trap on_signal INT TERM
 trap stop_all EXIT
 
 echo "==> start the EasyCars sandbox on $HOST:$SANDBOX_PORT (log: .demo/sandbox.log)"
-"$PY" -m wagtail_easycars.sandbox --host "$HOST" --port "$SANDBOX_PORT" >"$DEMO_DIR/sandbox.log" 2>&1 &
+"$PY" -m wagtail_easycars.sandbox --host "$HOST" --port "$SANDBOX_PORT" --state-file "$DEMO_DIR/sandbox.json" >"$DEMO_DIR/sandbox.log" 2>&1 &
 pids+=($!)
 wait_for_port "$SANDBOX_PORT" "The sandbox" sandbox
 
@@ -95,5 +95,9 @@ INFO
 set +e
 wait -n "${pids[@]}"
 status=$?
-echo "A demo process exited (status $status); see the logs in .demo/." >&2
+# On Ctrl-C the children get the signal too and may exit before our trap runs: stay quiet then.
+sleep 0.5
+if [[ $status != 0 && $status != 130 && $status != 143 ]]; then
+    echo "A demo process exited with status $status; see the logs in .demo/." >&2
+fi
 exit "$status"

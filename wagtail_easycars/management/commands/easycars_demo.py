@@ -152,7 +152,7 @@ class Command(BaseCommand):
         if not model.can_exist_under(home):
             self.stderr.write(self.style.WARNING(f"{model.__name__} cannot be added under {home.title!r}."))
             return None
-        page = model(title="Vehicles", slug=slugify("vehicles"))
+        page = model(title="Vehicles", slug=slugify("vehicles"), show_in_menus=True)
         home.add_child(instance=page)
         page.save_revision().publish()
         self.stdout.write(f"Created the {model._meta.verbose_name} 'Vehicles'.")
