@@ -25,21 +25,22 @@ def queries_for(client, url):
     return len(captured)
 
 
-@pytest.mark.parametrize("url", ["/vehicles/", "/vehicles/?make=Mazda&price_max=90000&sort=price_asc&q=GX"])
-def test_listing_query_count_does_not_grow_with_vehicles_or_photos(
-    client, listing_page, showroom_dealership, settings, url
-):
+URLS = ["/vehicles/", "/vehicles/?make=Mazda&price_max=90000&sort=price_asc&q=GX&page=1"]
+
+
+def test_listing_query_count_does_not_grow_with_vehicles_or_photos(client, listing_page, showroom_dealership, settings):
     # Every vehicle on one page, so an N+1 anywhere would show.
     settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "SHOWROOM_PAGE_SIZE": 500}
     add_vehicles(showroom_dealership, 10, photos=2)
-    with_10 = queries_for(client, url)
+    with_10 = [queries_for(client, url) for url in URLS]
 
-    add_vehicles(showroom_dealership, 190, photos=3)
-    with_200 = queries_for(client, url)
+    add_vehicles(showroom_dealership, 190, photos=2)
+    with_200 = [queries_for(client, url) for url in URLS]
 
     assert Vehicle.objects.count() == 200
     assert with_200 == with_10
-    assert with_10 <= 13  # page routing (6), dealership, facets, count, vehicles, photos, images, renditions
+    # page routing (6), dealership, facets, count, vehicles, photos, images, renditions
+    assert max(with_10) <= 13
 
 
 def test_vehicle_page_query_count_does_not_grow_with_photos(client, listing_page, showroom_dealership):
