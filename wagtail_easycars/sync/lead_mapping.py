@@ -206,6 +206,8 @@ class UpdatePlan:
     values: dict
     #: Changes that were not sent and why, for the editor.
     skipped: list
+    #: Local values that cannot be sent ({field: value}); not pending changes while they stay.
+    unsendable: dict
 
 
 def build_update_request(lead_number, old, new):
@@ -215,11 +217,12 @@ def build_update_request(lead_number, old, new):
     cleared (an explicit null is undocumented): such changes are reported in ``skipped``.
     """
     changed = {field for field in SYNCED_FIELDS if (old.get(field) or "") != (new.get(field) or "")}
-    kwargs, skipped = {}, []
+    kwargs, skipped, unsendable = {}, [], {}
     acknowledged = {field: old.get(field) or "" for field in SYNCED_FIELDS}
     if "status" in changed:
         if old.get("status") == "deleted":
             skipped.append("EasyCars does not allow a deleted lead to become active again; the status was not sent.")
+            unsendable["status"] = new.get("status") or ""
         else:
             kwargs["lead_status"] = _enum(LEAD_STATUS, new["status"], "status")
             acknowledged["status"] = new["status"]
@@ -232,6 +235,7 @@ def build_update_request(lead_number, old, new):
             continue
         if not new.get(field):
             skipped.append(f"EasyCars cannot clear a lead's {label}; the change was not sent.")
+            unsendable[field] = ""
             continue
         kwargs[field] = _enum(mapping, new[field], label)
         acknowledged[field] = new[field]
@@ -246,7 +250,18 @@ def build_update_request(lead_number, old, new):
         kwargs["customer"] = build_customer(details)
         acknowledged.update({field: new.get(field) or "" for field in CUSTOMER_FIELDS if field in details})
     request = UpdateLeadRequest(lead_number=lead_number, **kwargs) if kwargs else None
-    return UpdatePlan(request=request, values=acknowledged, skipped=skipped)
+    return UpdatePlan(request=request, values=acknowledged, skipped=skipped, unsendable=unsendable)
+
+
+def unsynced_fields(values, synced):
+    """The fields whose local value differs from what EasyCars acknowledged (and can be sent)."""
+    held = synced.get("_unsendable") or {}
+    return [
+        field
+        for field in SYNCED_FIELDS
+        if (values.get(field) or "") != (synced.get(field) or "")
+        and (field not in held or (values.get(field) or "") != held[field])
+    ]
 
 
 def detail_values(detail):
@@ -279,6 +294,7 @@ __all__ = [
     "detail_values",
     "is_vehicle_new",
     "lead_values",
+    "unsynced_fields",
     "vehicle_facts",
     "vehicle_type",
 ]
