@@ -36,12 +36,18 @@ def request_lead_sync(dealership, *, user=None, trigger=SyncLog.Trigger.MANUAL):
 def _enqueue_run(log_id):
     from django_q.tasks import async_task
 
-    task_id = async_task(
-        "wagtail_easycars.tasks.run_lead_sync",
-        log_id,
-        task_name=f"wagtail_easycars:lead-sync:{log_id}",
-        timeout=get_setting("TASK_TIMEOUT"),
-    )
+    try:
+        task_id = async_task(
+            "wagtail_easycars.tasks.run_lead_sync",
+            log_id,
+            task_name=f"wagtail_easycars:lead-sync:{log_id}",
+            timeout=get_setting("TASK_TIMEOUT"),
+        )
+    except Exception as exc:  # noqa: BLE001 - broker unreachable: close the run rather than leave it waiting
+        log = SyncLog.objects.filter(pk=log_id, status=SyncLog.Status.IN_PROGRESS).first()
+        if log is not None:
+            runs.RunRecorder(log).fail(exc, message="The sync could not be queued; is the task queue running?")
+        return
     if isinstance(task_id, str):
         SyncLog.objects.filter(pk=log_id).update(task_id=task_id[:64])
 
@@ -52,8 +58,18 @@ def run_lead_sync(log_id):
     if log is None or log.status != SyncLog.Status.IN_PROGRESS:
         return None
     if not runs.holds_lease(log):
+        # The task waited in the queue longer than the lease lasts: start afresh unless another
+        # run is already going (then that run does the work).
         runs.mark_superseded(log)
-        return None
+        log, started = runs.begin_run(
+            log.dealership,
+            SyncLog.SyncType.LEAD,
+            SyncLog.Direction.INBOUND,
+            trigger=log.trigger,
+            user=log.triggered_by,
+        )
+        if not started:
+            return None
     recorder = runs.RunRecorder(log)
     dealership = log.dealership
     credential = EasyCarsCredential.objects.filter(dealership=dealership).first()
