@@ -113,9 +113,11 @@ def release_claim(lead_id, token, *, retry_in=None):
         claims.update(owner=BACKOFF_OWNER, lease_until=Now() + retry_in)
 
 
-def claimed_lead_ids(dealership_ids=None):
-    """Ids of leads whose push is running or waiting for its back-off to end."""
+def claimed_lead_ids(dealership_ids=None, *, include_backoff=True):
+    """Ids of leads whose push is running (or, with ``include_backoff``, waiting for its back-off)."""
     leases = SyncLease.objects.filter(kind__startswith=CLAIM_PREFIX, lease_until__gt=Now())
+    if not include_backoff:
+        leases = leases.exclude(owner=BACKOFF_OWNER)
     if dealership_ids is not None:
         leases = leases.filter(dealership_id__in=dealership_ids)
     return {int(kind[len(CLAIM_PREFIX) :]) for kind in leases.values_list("kind", flat=True)}
@@ -510,9 +512,12 @@ def retry_lead(lead, user=None):
     return outcome
 
 
-def pending_leads(dealership):
-    """The dealership's pending leads that no push is handling, oldest first."""
-    claimed = claimed_lead_ids([dealership.pk])
+def pending_leads(dealership, *, include_backoff=False):
+    """The dealership's pending leads that no push is handling, oldest first.
+
+    ``include_backoff`` also returns leads waiting for a retry (a manual sync tries them now).
+    """
+    claimed = claimed_lead_ids([dealership.pk], include_backoff=not include_backoff)
     leads = Lead.objects.filter(dealership=dealership, sync_state=Lead.SyncState.PENDING).order_by("created_at", "pk")
     return [pk for pk in leads.values_list("pk", flat=True) if pk not in claimed]
 
@@ -524,7 +529,7 @@ def push_pending_leads(dealership, *, client=None, trigger=SyncLog.Trigger.SCHED
     on SQLite as well as PostgreSQL. Returns ``{outcome: count}``.
     """
     outcomes = {}
-    ids = pending_leads(dealership)
+    ids = pending_leads(dealership, include_backoff=trigger != SyncLog.Trigger.SCHEDULE)
     if not ids:
         return outcomes
     own_client = client is None
