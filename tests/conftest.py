@@ -15,4 +15,3 @@ def _clear_cache():
 
     for cache in caches.all():
         cache.clear()
-    yield

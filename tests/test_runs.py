@@ -15,7 +15,8 @@ def test_second_begin_joins_the_running_run():
     dealership = DealershipFactory()
     first, started = runs.begin_run(dealership, "stock", "inbound")
     second, started_again = runs.begin_run(dealership, "stock", "inbound")
-    assert started and not started_again
+    assert started
+    assert not started_again
     assert second == first
     assert SyncLog.objects.count() == 1
 
@@ -23,7 +24,8 @@ def test_second_begin_joins_the_running_run():
 def test_runs_of_different_dealerships_do_not_block_each_other():
     _, a = runs.begin_run(DealershipFactory(), "stock", "inbound")
     _, b = runs.begin_run(DealershipFactory(), "stock", "inbound")
-    assert a and b
+    assert a
+    assert b
 
 
 def test_finished_run_releases_the_lease():
@@ -35,7 +37,8 @@ def test_finished_run_releases_the_lease():
     recorder.count("records_created", 3)
     assert recorder.finish().status == SyncLog.Status.SUCCESS
     log.refresh_from_db()
-    assert log.records_created == 3 and log.duration_ms is not None
+    assert log.records_created == 3
+    assert log.duration_ms is not None
     _, started = runs.begin_run(dealership, "stock", "inbound")
     assert started
 
@@ -46,7 +49,8 @@ def test_killed_worker_run_is_marked_failed_by_the_next_run():
     # The worker dies: nobody renews the lease, and it expires.
     SyncLease.objects.filter(dealership=dealership).update(lease_until=timezone.now() - timedelta(seconds=1))
     new, started = runs.begin_run(dealership, "stock", "inbound")
-    assert started and new != dead
+    assert started
+    assert new != dead
     dead.refresh_from_db()
     assert dead.status == SyncLog.Status.FAILED
     assert "stopped before finishing" in dead.error_message
