@@ -442,3 +442,35 @@ def test_pushing_pending_leads_touches_only_that_dealership(easycars, django_cap
 
     assert Lead.objects.filter(dealership=dealership_b, sync_state=Lead.SyncState.PENDING).count() == 1
     assert len(_received(easycars)) == 2
+
+
+# The vehicle page URL --------------------------------------------------------------------------
+
+
+def vehicle_url_for_tests(vehicle):
+    return f"https://dealer.example/cars/{vehicle.pk}/"
+
+
+def broken_vehicle_url(vehicle):
+    raise RuntimeError("page tree unavailable")
+
+
+def test_vehicle_page_url_comes_from_the_configured_hook(
+    easycars, settings, dealership, vehicle, django_capture_on_commit_callbacks
+):
+    hook = {"VEHICLE_URL_FUNCTION": "tests.test_lead_push.vehicle_url_for_tests"}
+    settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, **hook}
+    _enquiry(django_capture_on_commit_callbacks, dealership=dealership, vehicle=vehicle)
+    [body] = _received(easycars)
+    assert body["VehicleSourcePageURL"] == f"https://dealer.example/cars/{vehicle.pk}/"
+
+
+def test_failing_url_hook_does_not_stop_the_lead(
+    easycars, settings, dealership, vehicle, django_capture_on_commit_callbacks
+):
+    hook = {"VEHICLE_URL_FUNCTION": "tests.test_lead_push.broken_vehicle_url"}
+    settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, **hook}
+    lead = _enquiry(django_capture_on_commit_callbacks, dealership=dealership, vehicle=vehicle)
+    [body] = _received(easycars)
+    assert "VehicleSourcePageURL" not in body
+    assert lead.sync_state == Lead.SyncState.SENT

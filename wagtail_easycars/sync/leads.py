@@ -85,7 +85,7 @@ def _claim_kind(lead_id):
     return f"{CLAIM_PREFIX}{lead_id}"
 
 
-def claim_lead(lead, *, force=False):
+def claim_lead(lead):
     """Take the lead's claim; returns the owner token, or ``None`` when another push holds it.
 
     A claim held only for a retry back-off (``BACKOFF_OWNER``) is taken over by the retry itself.
@@ -98,8 +98,6 @@ def claim_lead(lead, *, force=False):
         row = SyncLease.objects.get(dealership_id=lead.dealership_id, kind=kind)
     token = uuid.uuid4().hex
     free = Q(lease_until__isnull=True) | Q(lease_until__lte=Now()) | Q(owner=BACKOFF_OWNER)
-    if force:
-        free = Q()
     ttl = timedelta(seconds=get_setting("SYNC_LEASE_SECONDS"))
     taken = SyncLease.objects.filter(free, pk=row.pk).update(owner=token, lease_until=Now() + ttl)
     return token if taken else None
@@ -194,7 +192,7 @@ class LeadPush:
             )
             self.outcome = "paused"
             return False
-        self.token = claim_lead(lead, force=self.confirm_resend)
+        self.token = claim_lead(lead)
         if self.token is None:
             self.outcome = "busy"
             return False
@@ -337,7 +335,12 @@ class LeadPush:
         Lead.objects.filter(pk=self.lead.pk).update(
             sync_state=Lead.SyncState.FAILED, sync_error=message, sync_attempts=F("sync_attempts") + 1
         )
-        if not isinstance(self.error, UnresolvedCreate):
+        if isinstance(self.error, UnresolvedCreate):
+            # Marks the one failure that "Retry sync" resolves by re-sending without checking.
+            Lead.objects.filter(pk=self.lead.pk).update(synced_values={**self.lead.synced_values, "_unresolved": True})
+        if isinstance(self.error, EasyCarsApiError) and self.operation == "CreateLead":
+            # EasyCars answered with a refusal: this create made no lead. (An unresolved or
+            # unmapped lead keeps push_started_at, so an earlier lost create is still checked.)
             Lead.objects.filter(pk=self.lead.pk).update(push_started_at=None)
         self._log(SyncLog.Status.FAILED, error=message)
         return "failed"
@@ -503,9 +506,10 @@ def retry_lead(lead, user=None):
     create could not be reconciled is re-sent: the editor has confirmed it is not in EasyCars.
     Returns the outcome word; the lead's ``sync_state``/``sync_error`` tell the editor the rest.
     """
+    lead.refresh_from_db()
     if lead.sync_state not in (Lead.SyncState.FAILED, Lead.SyncState.PENDING):
         return "skipped"
-    confirm = lead.sync_state == Lead.SyncState.FAILED and bool(lead.push_started_at)
+    confirm = lead.sync_state == Lead.SyncState.FAILED and bool(lead.synced_values.get("_unresolved"))
     Lead.objects.filter(pk=lead.pk).update(sync_state=Lead.SyncState.PENDING, sync_error="")
     outcome = push_lead(lead.pk, trigger=SyncLog.Trigger.MANUAL, user=user, confirm_resend=confirm)
     lead.refresh_from_db()
