@@ -54,8 +54,8 @@ def test_conflict_list_shows_open_conflicts_with_both_values(client, editor, con
     html = client.get(reverse(f"{VEHICLES}:conflicts")).content.decode()
 
     assert "2020 Kia Sportage SX" in html
-    assert "27990.00" in html
-    assert "28990.00" in html
+    assert "$27,990" in html
+    assert "$28,990" in html
     assert "Settled Hatch" not in html
     assert "Keep local value" in html
 

@@ -55,7 +55,7 @@ def test_vehicle_list_shows_easycars_metadata(client, editor, dealership):
     assert "2021 Mazda CX-5 Touring" in html
     assert "STK-7781" in html
     assert "EasyCars" in html
-    assert "2 locked fields" in html
+    assert "2 locked" in html
 
 
 def test_vehicle_list_filters_by_status_condition_make_and_source(client, editor, dealership):
@@ -178,8 +178,8 @@ def test_vehicle_inspect_shows_locks_conflicts_and_recent_changes(client, editor
 
     assert "Locked fields" in html
     assert "Price" in html
-    assert "18990.00" in html
-    assert "19990.00" in html
+    assert "$18,990" in html
+    assert "$19,990" in html
     assert "Keep local value" in html
     assert "Accept EasyCars value" in html
     assert "41000" in html
@@ -196,10 +196,10 @@ def test_field_history_lists_changes_and_price_history(client, editor, dealershi
     everything = client.get(url).content.decode()
     prices = client.get(url, {"field": "price"}).content.decode()
 
-    assert "24990.00" in everything
+    assert "$24,990" in everything
     assert "New words" in everything
-    assert "24990.00" in prices
-    assert "23990.00" in prices
+    assert "$24,990" in prices
+    assert "$23,990" in prices
     assert "New words" not in prices
 
 

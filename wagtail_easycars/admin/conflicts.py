@@ -94,8 +94,10 @@ class ConflictIndexView(SyncExtrasMixin, PermissionCheckedMixin, BaseListingView
         columns = [
             TitleColumn("vehicle", label=_("Vehicle"), get_url=lambda conflict: self.vehicle_url(conflict.vehicle)),
             Column("field", label=_("Field"), accessor=lambda conflict: field_label(Vehicle, conflict.field)),
-            Column("local_value", label=_("Local value"), accessor=lambda c: format_value(c.local_value)),
-            Column("easycars_value", label=_("EasyCars value"), accessor=lambda c: format_value(c.easycars_value)),
+            Column("local_value", label=_("Local value"), accessor=lambda c: format_value(c.local_value, c.field)),
+            Column(
+                "easycars_value", label=_("EasyCars value"), accessor=lambda c: format_value(c.easycars_value, c.field)
+            ),
             DateColumn("updated_at", label=_("Seen")),
         ]
         if self.user_has_permission("change"):

@@ -17,13 +17,13 @@ from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.widgets.button import Button, ListingButton
 from wagtail.log_actions import log
 from wagtail.permission_policies import ModelPermissionPolicy
-from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from ..models import Lead, Vehicle
 from ..sync.leads import retry_lead
 from .filters import LeadFilterSet
 from .scoping import DealershipScopedForm, DealershipScopedViewSetMixin, get_scoped_object_or_404
+from .scoping import IndexView as ScopedIndexView
 from .scoping import InspectView as ScopedInspectView
 
 #: Shown wherever a lead's status is: the contract's GetLeadDetail has no LeadStatus.
@@ -69,7 +69,7 @@ class SyncStateColumn(StatusTagColumn):
         return instance.sync_state == Lead.SyncState.SENT
 
 
-class LeadIndexView(SnippetIndexView):
+class LeadIndexView(ScopedIndexView):
     retry_url_name = None
 
     def get_list_more_buttons(self, instance):

@@ -9,7 +9,7 @@ disclosed. Superusers see every dealership.
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404
-from django.utils.functional import classproperty
+from django.utils.functional import cached_property, classproperty
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.views import chooser as chooser_views
@@ -72,6 +72,17 @@ class ScopedObjectMixin:
         if obj is not None and not user_can_access(self.request.user, obj):
             raise Http404(f"No {self.model._meta.verbose_name} matches the given query.")
         return obj
+
+
+class IndexView(snippet_views.IndexView):
+    """Drops the "Dealership" column for users who only ever see one dealership."""
+
+    @cached_property
+    def columns(self):
+        columns = super().columns
+        if dealerships_for(self.request.user)[:2].count() < 2:
+            columns = [column for column in columns if column.name != "dealership"]
+        return columns
 
 
 class EditView(ScopedObjectMixin, snippet_views.EditView):
@@ -139,6 +150,7 @@ class DealershipScopedViewSetMixin:
     ``get_scoped_object_or_404``.
     """
 
+    index_view_class = IndexView
     edit_view_class = EditView
     copy_view_class = CopyView
     delete_view_class = DeleteView

@@ -1,6 +1,9 @@
 """Per-vehicle field history: every change a sync or an editor made, from what to what (incl. price history)."""
 
+from decimal import Decimal, InvalidOperation
+
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import Column, DateColumn, UserColumn
@@ -12,11 +15,27 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from ..models import FieldChange, Vehicle
 from .scoping import get_scoped_object_or_404
 
+#: Fields whose stored values are amounts of money (kept as decimal text in the JSON).
+MONEY_FIELDS = frozenset({"price", "special_price"})
 
-def format_value(value):
-    """A stored JSON value as an editor reads it: lists joined, nothing shown as a dash."""
+
+def format_money(amount, empty=""):
+    """Dollars as an editor reads them: "$62,990", or "$62,990.50" when there are cents."""
+    if amount is None:
+        return empty
+    digits = 0 if amount == amount.to_integral_value() else 2
+    return "$" + number_format(amount, decimal_pos=digits, force_grouping=True)
+
+
+def format_value(value, field=None):
+    """A stored JSON value as an editor reads it: money as dollars, lists joined, nothing as a dash."""
     if value is None or value == "" or value == []:
         return "–"
+    if field in MONEY_FIELDS and isinstance(value, (str, int, float)):
+        try:
+            return format_money(Decimal(str(value)))
+        except InvalidOperation:
+            return str(value)
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     if isinstance(value, dict):
@@ -64,8 +83,8 @@ class VehicleFieldHistoryView(PermissionCheckedMixin, BaseListingView):
     def columns(self):
         return [
             Column("field", label=_("Field"), accessor=lambda change: field_label(Vehicle, change.field)),
-            Column("old_value", label=_("From"), accessor=lambda change: format_value(change.old_value)),
-            Column("new_value", label=_("To"), accessor=lambda change: format_value(change.new_value)),
+            Column("old_value", label=_("From"), accessor=lambda change: format_value(change.old_value, change.field)),
+            Column("new_value", label=_("To"), accessor=lambda change: format_value(change.new_value, change.field)),
             Column("source", label=_("Changed by"), accessor=self.describe_source),
             UserColumn("user", label=_("User"), blank_display_name="–"),
             DateColumn("changed_at", label=_("Date")),

@@ -3,8 +3,8 @@
 from django.db.models import Q
 from django.urls import path, reverse
 from django.utils.functional import cached_property
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, ObjectList, TabbedInterface
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
 from wagtail.admin.widgets.button import Button
@@ -15,7 +15,7 @@ from . import conflicts, vehicle_history
 from .filters import VehicleFilterSet, open_conflicts, open_duplicates
 from .scoping import DealershipScopedForm, DealershipScopedViewSetMixin
 from .scoping import InspectView as ScopedInspectView
-from .vehicle_history import field_label, format_value
+from .vehicle_history import field_label, format_money, format_value
 
 
 class VehicleForm(DealershipScopedForm):
@@ -26,11 +26,16 @@ def locked_fields_label(vehicle):
     count = len(vehicle.locked_fields or [])
     if not count:
         return ""
-    return ngettext("%(count)d locked field", "%(count)d locked fields", count) % {"count": count}
+    return ngettext("%(count)d locked", "%(count)d locked", count) % {"count": count}
+
+
+def price_label(vehicle):
+    """The advertised price; no price is "POA" (price on application), as on the site."""
+    return format_money(vehicle.display_price, empty=gettext("POA"))
 
 
 class LockedFieldsColumn(StatusTagColumn):
-    """A badge such as "2 locked fields"; the cell is empty when nothing is locked."""
+    """A badge such as "2 locked" (the field names in its tooltip); empty when nothing is locked."""
 
     cell_template_name = "wagtail_easycars/admin/tables/locked_fields_cell.html"
 
@@ -49,6 +54,12 @@ class VehicleInspectView(ScopedInspectView):
 
     def get_locked_fields_display_value(self):
         return ", ".join(field_label(Vehicle, name) for name in self.object.locked_fields or []) or "–"
+
+    def get_price_display_value(self):
+        return format_money(self.object.price, empty=gettext("Price on application"))
+
+    def get_special_price_display_value(self):
+        return format_money(self.object.special_price, empty="–")
 
     def get_features_display_value(self):
         return format_value(self.object.features)
@@ -73,8 +84,8 @@ class VehicleInspectView(ScopedInspectView):
             {
                 "conflict": conflict,
                 "label": field_label(Vehicle, conflict.field),
-                "local": format_value(conflict.local_value),
-                "easycars": format_value(conflict.easycars_value),
+                "local": format_value(conflict.local_value, conflict.field),
+                "easycars": format_value(conflict.easycars_value, conflict.field),
                 "resolve_url": reverse(self.conflict_resolve_url_name, args=[conflict.pk]),
             }
             for conflict in open_conflicts().filter(vehicle=vehicle).order_by("field")
@@ -83,8 +94,8 @@ class VehicleInspectView(ScopedInspectView):
             {
                 "change": change,
                 "label": field_label(Vehicle, change.field),
-                "old": format_value(change.old_value),
-                "new": format_value(change.new_value),
+                "old": format_value(change.old_value, change.field),
+                "new": format_value(change.new_value, change.field),
             }
             for change in FieldChange.objects.filter(vehicle=vehicle).select_related("user")[:10]
         ]
@@ -123,7 +134,7 @@ class VehicleViewSet(DealershipScopedViewSetMixin, SnippetViewSet):
         "title",
         Column("dealership", label=_("Dealership"), sort_key="dealership__name"),
         Column("easycars_stock_number", label=_("Stock no."), sort_key="easycars_stock_number"),
-        Column("price", label=_("Price"), sort_key="price"),
+        Column("price", accessor=price_label, label=_("Price"), sort_key="price"),
         StatusTagColumn("status", accessor="get_status_display", label=_("Status"), sort_key="status", primary=False),
         Column("data_source", accessor="get_data_source_display", label=_("Source"), sort_key="data_source"),
         DateColumn("last_synced_from_easycars", label=_("Last synced"), sort_key="last_synced_from_easycars"),
