@@ -82,7 +82,12 @@ TEMPLATES = [
 ]
 
 # SQLite by default; DATABASE_URL switches to PostgreSQL (or anything dj-database-url knows).
-DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60)}
+# An empty DATABASE_URL counts as unset.
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The site, the django-q2 worker and the sync write concurrently: WAL plus immediate
     # transactions turn "database is locked" into a short wait.
