@@ -9,6 +9,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from wagtail.log_actions import log
 
 from ... import crypto
@@ -171,13 +172,20 @@ class Command(BaseCommand):
             ("Account number", credential.masked_account_number or "(not set)"),
             ("Account secret", mask(credential.account_secret)),
             ("Encryption key", ", ".join(sorted(self._key_ids(credential))) or "(none)"),
-            ("Created", f"{credential.created_at:%Y-%m-%d %H:%M %Z}"),
-            ("Updated", f"{credential.updated_at:%Y-%m-%d %H:%M %Z}"),
-            ("Last synced", f"{credential.last_synced_at:%Y-%m-%d %H:%M %Z}" if credential.last_synced_at else "never"),
+            ("Created", self._when(credential.created_at, dealership)),
+            ("Updated", self._when(credential.updated_at, dealership)),
+            (
+                "Last synced",
+                self._when(credential.last_synced_at, dealership) if credential.last_synced_at else "never",
+            ),
         ]
         width = max(len(label) for label, _ in rows)
         for label, value in rows:
             self.stdout.write(f"{label.ljust(width)}  {value}")
+
+    def _when(self, value, dealership):
+        """A timestamp in the dealership's own time zone."""
+        return f"{timezone.localtime(value, dealership.zoneinfo):%Y-%m-%d %H:%M %Z}"
 
     def _key_ids(self, credential):
         tokens = (getattr(credential, f"{field}_encrypted") for field, *_ in SECRET_OPTIONS)
