@@ -132,10 +132,11 @@ def test_item_without_stock_number_fails_alone():
         mapping.map_stock_item(["not", "an", "object"])
 
 
-def test_content_hash_ignores_key_order_and_sees_any_change():
-    reordered = dict(reversed(list(VENDOR_ITEM.items())))
-    assert mapping.item_hash(reordered) == mapping.item_hash(VENDOR_ITEM)
+def test_content_hash_is_stable_and_sees_any_change():
+    copy = json.loads(json.dumps(VENDOR_ITEM))
+    assert mapping.item_hash(copy) == mapping.item_hash(VENDOR_ITEM)
     assert mapping.item_hash(item(Price=1)) != mapping.item_hash(VENDOR_ITEM)
+    assert mapping.item_hash(item(Badge="D5 CROSS COUNTRY INSCRIPTION")) != mapping.item_hash(VENDOR_ITEM)
 
 
 def test_json_round_trip_of_field_values():

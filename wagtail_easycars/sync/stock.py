@@ -153,12 +153,12 @@ class StockSync:
                 _("EasyCars answered with a warning: %(message)s") % {"message": response.warning}
             )
         feed, unidentified = self.identify(items)
-        existing = {
-            row["easycars_stock_number"]: row
-            for row in Vehicle.objects.filter(dealership=self.dealership, data_source=DataSource.EASYCARS)
+        rows = (
+            Vehicle.objects.filter(dealership=self.dealership, data_source=DataSource.EASYCARS)
             .exclude(easycars_stock_number=None)
-            .values(*INDEX_COLUMNS)
-        }
+            .values_list(*INDEX_COLUMNS)
+        )
+        existing = {row[1]: dict(zip(INDEX_COLUMNS, row, strict=True)) for row in rows}
         # Vehicles whose stock number left the feed can still be matched by VIN (re-stocked cars).
         by_vin = {}
         for number, row in existing.items():

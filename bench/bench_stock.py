@@ -1,0 +1,164 @@
+"""Stock sync benchmark: the sandbox with N vehicles, synced into PostgreSQL.
+
+    .venv/bin/python bench/bench_stock.py --sizes 500,5000,20000 --latency-ms 0 \
+        --database-url postgres://postgres@127.0.0.1:5432/easycars_bench
+
+For each size, in a fresh process (so peak memory is that size's alone) and against a sandbox
+running in its own process: the bare time to fetch the list with the client, the first import,
+a re-sync with nothing changed (and its vehicle row writes), a re-sync with 10% of prices changed,
+the queries each issued, and the peak RSS of the stock phases. For sizes in --image-sizes every
+vehicle is then given 10 photos and a separate photo run is timed. Photos are excluded from the
+targets; not a test (nothing is asserted), the numbers go to docs/performance.md.
+"""
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def start_sandbox(size, latency_ms):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wagtail_easycars.sandbox", "--port", "0", "--stock", str(size), "--accounts", "1"]
+        + ["--latency-ms", str(latency_ms), "--yards", "3"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline()
+    match = re.search(r"on (http://\S+)", line)
+    if not match:
+        process.kill()
+        raise RuntimeError(f"The sandbox did not start: {line!r}")
+    return process, match.group(1)
+
+
+class Counter:
+    """Counts queries and the vehicle rows INSERTed or UPDATEd."""
+
+    def __init__(self):
+        self.queries = 0
+        self.vehicle_rows_written = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.queries += 1
+        result = execute(sql, params, many, context)
+        head = sql.lstrip()[:60].upper()
+        if head.startswith(('UPDATE "WAGTAIL_EASYCARS_VEHICLE"', 'INSERT INTO "WAGTAIL_EASYCARS_VEHICLE"')):
+            self.vehicle_rows_written += max(0, context["cursor"].rowcount)
+        return result
+
+
+def measure(label, function):
+    from django.db import connection
+
+    counter = Counter()
+    with connection.execute_wrapper(counter):
+        start = time.perf_counter()
+        outcome = function()
+        seconds = time.perf_counter() - start
+    return {"phase": label, "seconds": round(seconds, 3), "queries": counter.queries,
+            "vehicle_rows_written": counter.vehicle_rows_written, "outcome": outcome}  # fmt: skip
+
+
+def worker(size, latency_ms, image_sizes):
+    sys.path.insert(0, ROOT)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    sandbox, root_url = start_sandbox(size, latency_ms)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        settings.WAGTAIL_EASYCARS["BASE_URLS"] = {"test": f"{root_url}/TestECService", "production": root_url}
+        settings.MEDIA_ROOT = os.path.join("/tmp", f"easycars-bench-media-{os.getpid()}")
+        from tests.factories import CredentialFactory
+        from wagtail_easycars.sandbox import SandboxControl
+        from wagtail_easycars.sync import images
+        from wagtail_easycars.sync.client import EasyCarsClient
+        from wagtail_easycars.sync.stock import sync_stock
+
+        credential = CredentialFactory()
+        dealership = credential.dealership
+        account = credential.as_account()
+        control = SandboxControl(root_url, timeout=120)
+
+        def bare_fetch():
+            with EasyCarsClient(account) as client:
+                return len(client.get_advertisement_stocks().items)
+
+        bare_fetch()  # token and connection warm-up, as a sync after the first would have
+        fetches = [measure("bare fetch", bare_fetch) for _ in range(3)]
+        fetch = min(fetches, key=lambda r: r["seconds"])
+
+        def run():
+            log = sync_stock(dealership, images=False)
+            return {k: getattr(log, k) for k in ("status", "records_created", "records_updated", "records_unchanged")}
+
+        phases = [fetch, measure("first import", run), measure("no-change re-sync", run)]
+        items = control.stock()
+        for item in items[: max(1, len(items) // 10)]:
+            control.edit_stock(item["StockNumber"], {"Price": (item["Price"] or 20000) + 500})
+        phases.append(measure("10% changed re-sync", run))
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if size in image_sizes:
+            for item in items:
+                control.set_images(item["StockNumber"], count=10, variant="bench")
+            sync_stock(dealership, images=False)
+            phases.append(measure("photo run (10 per vehicle)", lambda: _photo_run(images, dealership)))
+        for phase in phases:
+            phase["x_fetch"] = round(phase["seconds"] / fetch["seconds"], 2) if fetch["seconds"] else None
+        return {"size": size, "latency_ms": latency_ms, "peak_rss_mb_stock": round(peak_mb), "phases": phases}
+    finally:
+        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+        sandbox.kill()
+        sandbox.wait()
+
+
+def _photo_run(images, dealership):
+    log = images.sync_images(dealership)
+    return {k: getattr(log, k) for k in ("status", "images_downloaded", "images_reused", "images_failed")}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="500,5000,20000")
+    parser.add_argument("--latency-ms", type=int, default=0, help="added by the sandbox to every EasyCars call")
+    parser.add_argument("--image-sizes", default="500", help="sizes that also get a photo run")
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    image_sizes = {int(s) for s in args.image_sizes.split(",") if s}
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.latency_ms, image_sizes)))
+        return
+    if not args.database_url.startswith("postgres"):
+        parser.error("--database-url must point at PostgreSQL (or set DATABASE_URL)")
+    env = {**os.environ, "DATABASE_URL": args.database_url, "PYTHONPATH": ROOT}
+    for size in (int(s) for s in args.sizes.split(",")):
+        output = subprocess.run(
+            [sys.executable, __file__, "--worker", str(size), "--latency-ms", str(args.latency_ms),
+             "--image-sizes", args.image_sizes],
+            env=env, check=True, capture_output=True, text=True, cwd=ROOT,
+        ).stdout  # fmt: skip
+        result = json.loads(output.strip().splitlines()[-1])
+        print(f"\n{size} vehicles, sandbox latency {args.latency_ms} ms, peak RSS {result['peak_rss_mb_stock']} MB")
+        print(f"  {'phase':28} {'seconds':>8} {'x fetch':>8} {'queries':>8} {'vehicle rows written':>21}")
+        for p in result["phases"]:
+            print(
+                f"  {p['phase']:28} {p['seconds']:8.3f} {p['x_fetch']:8.2f} {p['queries']:8d} "
+                f"{p['vehicle_rows_written']:21d}  {p['outcome'] if p['phase'] != 'bare fetch' else ''}"
+            )
+
+
+if __name__ == "__main__":
+    main()
