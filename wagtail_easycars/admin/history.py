@@ -3,8 +3,10 @@
 import json
 
 import django_filters
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -148,28 +150,35 @@ def _edit_url(obj, user):
 
 
 def touched_records(log, user, limit=100):
-    """Vehicles and leads this run changed, flagged a conflict on, or failed on (with admin links)."""
-    records = []
+    """Vehicles or leads this run wrote, changed, flagged a conflict on or failed on (with admin links).
+
+    A run holds its dealership's lease for its kind, so whatever was synced inside the run's
+    window was synced by this run.
+    """
+    window = Q()
+    if log.started_at:
+        end = log.completed_at or timezone.now()
+        window = Q(last_synced_from_easycars__range=(log.started_at, end))
+    refs = [f["ref"] for f in log.item_failures or [] if f.get("ref")][:limit]
     if log.sync_type == SyncLog.SyncType.STOCK:
-        ids = set(
-            FieldChange.objects.filter(sync_log=log, vehicle__isnull=False).values_list("vehicle_id", flat=True)[:limit]
-        )
-        ids |= set(VehicleConflict.objects.filter(sync_log=log).values_list("vehicle_id", flat=True)[:limit])
-        refs = [f["ref"] for f in log.item_failures if f.get("kind") == "item" and f.get("ref")]
-        vehicles = Vehicle.objects.filter(dealership_id=log.dealership_id, pk__in=ids)
-        failed = Vehicle.objects.filter(dealership_id=log.dealership_id, easycars_stock_number__in=refs[:limit])
-        for vehicle in (vehicles | failed).distinct().order_by("title")[:limit]:
-            records.append({"label": str(vehicle), "url": _edit_url(vehicle, user), "kind": _("Vehicle")})
+        changed = FieldChange.objects.filter(sync_log=log, vehicle__isnull=False).values("vehicle_id")
+        conflicts = VehicleConflict.objects.filter(sync_log=log).values("vehicle_id")
+        queryset = Vehicle.objects.filter(
+            Q(pk__in=changed) | Q(pk__in=conflicts) | Q(easycars_stock_number__in=refs) | window,
+            dealership_id=log.dealership_id,
+        ).order_by("title", "pk")
+        kind = _("Vehicle")
     else:
-        ids = set(
-            FieldChange.objects.filter(sync_log=log, lead__isnull=False).values_list("lead_id", flat=True)[:limit]
-        )
-        refs = [f["ref"] for f in log.item_failures if f.get("ref")]
-        leads = Lead.objects.filter(dealership_id=log.dealership_id, pk__in=ids)
-        failed = Lead.objects.filter(dealership_id=log.dealership_id, easycars_lead_number__in=refs[:limit])
-        for lead in (leads | failed).distinct().order_by("-pk")[:limit]:
-            records.append({"label": str(lead), "url": _edit_url(lead, user), "kind": _("Lead")})
-    return records
+        changed = FieldChange.objects.filter(sync_log=log, lead__isnull=False).values("lead_id")
+        if log.started_at:
+            window |= Q(last_synced_to_easycars__range=(log.started_at, log.completed_at or timezone.now()))
+        queryset = Lead.objects.filter(
+            Q(pk__in=changed) | Q(easycars_lead_number__in=refs) | window, dealership_id=log.dealership_id
+        ).order_by("-pk")
+        kind = _("Lead")
+    objects = list(queryset[: limit + 1])
+    records = [{"label": str(obj), "url": _edit_url(obj, user), "kind": kind} for obj in objects[:limit]]
+    return records, len(objects) > limit
 
 
 class SyncLogDetailView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
@@ -222,6 +231,7 @@ class SyncLogDetailView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
                 "images_failed",
             )
         ]
+        touched, touched_more = touched_records(log, self.request.user)
         context.update(
             log=log,
             dealership=log.dealership,
@@ -231,7 +241,8 @@ class SyncLogDetailView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
             # Stored redacted by the sync; redacting again guards rows written by older versions.
             request_payload=_pretty(redact(log.request_payload)),
             response_summary=_pretty(redact(log.response_summary)),
-            touched=touched_records(log, self.request.user),
+            touched=touched,
+            touched_more=touched_more,
             status_url=reverse("wagtail_easycars_admin:api_log_detail", args=[log.pk]),
         )
         return context

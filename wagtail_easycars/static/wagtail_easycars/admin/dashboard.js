@@ -48,7 +48,7 @@
     el.innerHTML = '';
     if (!text) return;
     var p = document.createElement('p');
-    p.className = 'help-block ' + (isError ? 'help-critical' : 'help-info');
+    p.className = 'easycars-flash' + (isError ? ' easycars-flash--error' : '');
     p.textContent = text;
     el.appendChild(p);
   }
