@@ -151,7 +151,7 @@ class DuplicateIndexView(SyncExtrasMixin, PermissionCheckedMixin, BaseListingVie
                     "resolve",
                     label=_("Resolve"),
                     choices=[
-                        (PotentialDuplicate.Resolution.MERGED, _("Merge into the EasyCars vehicle")),
+                        (PotentialDuplicate.Resolution.MERGED, _("Merge")),
                         (PotentialDuplicate.Resolution.KEPT_SEPARATE, _("Keep separate")),
                     ],
                     url_name=self.duplicate_resolve_url_name,
@@ -220,14 +220,14 @@ class ResolveConflictView(ResolveView):
             conflict.vehicle,
             f"wagtail_easycars.conflict.{resolution}",
             user=self.request.user,
-            data={"field": conflict.field, "field_label": field_label(Vehicle, conflict.field)},
+            data={"field": conflict.field, "field_label": field_label(Vehicle, conflict.field, sentence=True)},
         )
 
     def fallback_url(self):
         return reverse(self.conflicts_url_name)
 
     def success_message(self, conflict, resolution):
-        label = field_label(Vehicle, conflict.field)
+        label = field_label(Vehicle, conflict.field, sentence=True)
         if resolution == VehicleConflict.Resolution.ACCEPT_EASYCARS:
             return gettext("'%(vehicle)s': %(field)s now has the EasyCars value.") % {
                 "vehicle": conflict.vehicle,
@@ -289,7 +289,7 @@ class UnlockFieldView(SyncExtrasMixin, PermissionCheckedMixin, View):
             messages.error(request, gettext("Resolve the open conflict of this field instead."))
             return HttpResponseRedirect(redirect_to)
         unlock_fields(vehicle, [field])
-        label = field_label(Vehicle, field)
+        label = field_label(Vehicle, field, sentence=True)
         log(vehicle, "wagtail_easycars.vehicle.unlock", user=request.user, data={"field": field, "field_label": label})
         messages.success(
             request,

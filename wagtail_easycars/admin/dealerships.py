@@ -66,7 +66,6 @@ class DealershipViewSet(SnippetViewSet):
     model = Dealership
     icon = "site"
     menu_label = _("Dealerships")
-    menu_order = 300
     copy_view_enabled = False
     inspect_view_enabled = True
     index_view_class = IndexView

@@ -14,7 +14,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, Obj
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
-from wagtail.admin.widgets.button import Button, ListingButton
+from wagtail.admin.widgets.button import Button
 from wagtail.log_actions import log
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.views.snippets import SnippetViewSet
@@ -76,7 +76,7 @@ class LeadIndexView(ScopedIndexView):
         buttons = super().get_list_more_buttons(instance)
         if can_retry(instance) and self.user_has_permission("change"):
             buttons.append(
-                ListingButton(
+                Button(
                     _("Retry sync"),
                     url=reverse(self.retry_url_name, args=[instance.pk]),
                     icon_name="rotate",
@@ -198,7 +198,6 @@ class LeadViewSet(DealershipScopedViewSetMixin, SnippetViewSet):
     model = Lead
     icon = "mail"
     menu_label = _("Leads")
-    menu_order = 200
     copy_view_enabled = False
     inspect_view_enabled = True
     index_view_class = LeadIndexView

@@ -2,11 +2,13 @@
 
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import FieldDoesNotExist
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.ui.tables import Column, DateColumn, UserColumn
+from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views.generic.base import BaseListingView
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.widgets.button import HeaderButton
@@ -43,11 +45,22 @@ def format_value(value, field=None):
     return str(value)
 
 
-def field_label(model, name):
+def field_label(model, name, *, sentence=False):
+    """ "Price", "VIN": the field's verbose name (as is, for use inside a sentence, when ``sentence``),
+    or the recorded name for a field since removed from the model."""
     try:
-        return str(model._meta.get_field(name).verbose_name)
-    except Exception:  # a field recorded by an older version of the model
+        label = str(model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
         return name
+    return label if sentence else capfirst(label)
+
+
+def describe_source(change):
+    """ "EasyCars sync", or "Editor (Sam Taylor)" when a user made the change."""
+    if change.user is None:
+        return change.get_source_display()
+    name = change.user.get_full_name().strip() or change.user.get_username()
+    return f"{change.get_source_display()} ({name})"
 
 
 class VehicleFieldHistoryView(PermissionCheckedMixin, BaseListingView):
@@ -85,8 +98,7 @@ class VehicleFieldHistoryView(PermissionCheckedMixin, BaseListingView):
             Column("field", label=_("Field"), accessor=lambda change: field_label(Vehicle, change.field)),
             Column("old_value", label=_("From"), accessor=lambda change: format_value(change.old_value, change.field)),
             Column("new_value", label=_("To"), accessor=lambda change: format_value(change.new_value, change.field)),
-            Column("source", label=_("Changed by"), accessor=self.describe_source),
-            UserColumn("user", label=_("User"), blank_display_name="–"),
+            Column("source", label=_("Changed by"), accessor=describe_source),
             DateColumn("changed_at", label=_("Date")),
         ]
 
@@ -95,10 +107,7 @@ class VehicleFieldHistoryView(PermissionCheckedMixin, BaseListingView):
         url = reverse(self.field_history_url_name, args=[self.object.pk])
         if self.field_filter:
             return [HeaderButton(_("All changes"), url=url, icon_name="list-ul")]
-        return [HeaderButton(_("Price history"), url=f"{url}?field=price", icon_name="calendar-alt")]
-
-    def describe_source(self, change):
-        return change.get_source_display()
+        return [HeaderButton(_("Price history"), url=f"{url}?field=price", icon_name="history")]
 
     def get_index_url(self):
         return reverse(self.field_history_url_name, args=[self.object.pk])

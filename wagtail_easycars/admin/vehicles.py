@@ -15,7 +15,7 @@ from . import conflicts, vehicle_history
 from .filters import VehicleFilterSet, open_conflicts, open_duplicates
 from .scoping import DealershipScopedForm, DealershipScopedViewSetMixin
 from .scoping import InspectView as ScopedInspectView
-from .vehicle_history import field_label, format_money, format_value
+from .vehicle_history import describe_source, field_label, format_money, format_value
 
 
 class VehicleForm(DealershipScopedForm):
@@ -96,6 +96,7 @@ class VehicleInspectView(ScopedInspectView):
                 "label": field_label(Vehicle, change.field),
                 "old": format_value(change.old_value, change.field),
                 "new": format_value(change.new_value, change.field),
+                "changed_by": describe_source(change),
             }
             for change in FieldChange.objects.filter(vehicle=vehicle).select_related("user")[:10]
         ]
@@ -120,7 +121,6 @@ class VehicleViewSet(DealershipScopedViewSetMixin, SnippetViewSet):
     model = Vehicle
     icon = "tag"
     menu_label = _("Vehicles")
-    menu_order = 100
     copy_view_enabled = False
     inspect_view_enabled = True
     inspect_view_class = VehicleInspectView
