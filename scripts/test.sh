@@ -5,7 +5,8 @@
 #
 #   scripts/test.sh [--sqlite-only | --postgres-only] [extra pytest args...]
 #
-# Environment: VENV (.venv), PYTEST_WORKERS (2), PG_HOST (127.0.0.1), PG_PORT (5432),
+# Environment: VENV (.venv), PYTEST_WORKERS (2), PYTEST_ARGS (extra pytest arguments, e.g. "tests/test_crypto.py"),
+# PG_HOST (127.0.0.1), PG_PORT (5432),
 # PG_DATABASE_URL (postgres://postgres@$PG_HOST:$PG_PORT/easycars; pytest-django creates test_easycars_gwN).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +44,10 @@ pytest_args=(-q -rs --durations=15)
 if [[ "$WORKERS" != "0" ]] && "$PY" -c "import xdist" 2>/dev/null; then
     pytest_args+=(-n "$WORKERS" --dist loadfile)
 fi
+
+# shellcheck disable=SC2206  # PYTEST_ARGS is split on spaces on purpose
+extra_args=(${PYTEST_ARGS:-})
+set -- "${extra_args[@]}" "$@"
 
 tmpdir="$(mktemp -d)"
 trap 'rm -rf "$tmpdir"' EXIT
