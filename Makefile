@@ -17,6 +17,8 @@ help:
 	@echo "make clean-demo        forget the demo database, media and key (.demo/, example_site/db.sqlite3)"
 
 $(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "wagtail-easycars needs Python 3.11 or newer; run: make PYTHON=python3.11 ..." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 # Reinstall when the dependency lists change.
