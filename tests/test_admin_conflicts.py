@@ -206,3 +206,14 @@ def test_keep_separate_closes_the_report_and_leaves_both_vehicles(client, editor
     assert Vehicle.objects.get(pk=duplicate.manual_vehicle_id).status == Vehicle.Status.AVAILABLE
     entry = ModelLogEntry.objects.for_instance(duplicate.manual_vehicle).get()
     assert entry.message == "Kept separate from 'Feed Ranger XLT'"
+
+
+def test_dashboard_attention_links_open_the_conflict_and_duplicate_lists(client, editor, conflict, duplicate):
+    from wagtail_easycars.admin.dashboard import attention_counts
+
+    links = {item["label"]: item for item in attention_counts(conflict.vehicle.dealership)}
+
+    assert links["Open conflicts"]["count"] == 1
+    assert "2020 Kia Sportage SX" in client.get(links["Open conflicts"]["url"]).content.decode()
+    assert links["Potential duplicates"]["count"] == 1
+    assert "Typed-in Ranger" in client.get(links["Potential duplicates"]["url"]).content.decode()

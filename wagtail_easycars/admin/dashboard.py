@@ -15,7 +15,7 @@ from wagtail.admin import messages
 from wagtail.admin.views.generic import PermissionCheckedMixin, WagtailAdminTemplateMixin
 
 from ..conf import get_setting
-from ..models import Lead, PotentialDuplicate, SyncLog, VehicleConflict
+from ..models import Lead, PotentialDuplicate, SyncLog, Vehicle, VehicleConflict
 from ..sync.runs import running_log
 from .charts import format_duration, run_chart
 from .dealership_context import DealershipContextMixin, has_permission, sync_permission_policy
@@ -116,12 +116,12 @@ def sync_card(dealership, sync_type, now=None):
     )
 
 
-def _snippet_list_url(model, **params):
+def _snippet_list_url(model, view="list", **params):
     viewset = getattr(model, "snippet_viewset", None)
     if viewset is None:
         return None
     try:
-        url = reverse(viewset.get_url_name("list"))
+        url = reverse(viewset.get_url_name(view))
     except NoReverseMatch:
         return None
     return f"{url}?{urlencode(params)}" if params else url
@@ -133,14 +133,15 @@ def attention_counts(dealership):
         {
             "label": _("Open conflicts"),
             "count": VehicleConflict.objects.filter(vehicle__dealership=dealership, resolved_at__isnull=True).count(),
-            "url": _snippet_list_url(VehicleConflict, dealership=dealership.pk),
+            # The vehicle snippet's "conflicts" and "duplicates" views list them (admin/vehicles.py).
+            "url": _snippet_list_url(Vehicle, "conflicts", dealership=dealership.pk),
         },
         {
             "label": _("Potential duplicates"),
             "count": PotentialDuplicate.objects.filter(
                 dealership=dealership, resolution=PotentialDuplicate.Resolution.OPEN
             ).count(),
-            "url": _snippet_list_url(PotentialDuplicate, dealership=dealership.pk),
+            "url": _snippet_list_url(Vehicle, "duplicates", dealership=dealership.pk),
         },
         {
             "label": _("Leads that failed to send"),
