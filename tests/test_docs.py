@@ -34,3 +34,13 @@ def test_readme_opens_with_the_two_commands():
     readme = (DOCS.parent / "README.md").read_text()
     first_block = readme.split("```sh\n", 1)[1].split("```", 1)[0]
     assert [line.split("#")[0].strip() for line in first_block.strip().splitlines()] == ["make demo", "make test"]
+
+
+def test_links_between_documents_resolve():
+    root = DOCS.parent
+    broken = []
+    for document in [root / "README.md", root / "CHANGELOG.md", *DOCS.glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#\s]+\.md)(?:#[^)]*)?\)", document.read_text()):
+            if "://" not in target and not (document.parent / target).resolve().exists():
+                broken.append(f"{document.relative_to(root)} -> {target}")
+    assert broken == []
