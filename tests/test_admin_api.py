@@ -317,3 +317,10 @@ def test_asking_for_another_dealership_is_a_json_404(admin_of, dealership):
     other = DealershipFactory()
     response = admin_of(dealership).get(API + f"sync/status/?dealership={other.slug}")
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+def test_logs_filter_by_start_date_inclusive(admin_of, dealership):
+    for day in (3, 4, 5, 6):
+        SyncLogFactory(dealership=dealership, started_at=dt.datetime(2026, 2, day, 23, 0, tzinfo=dt.UTC))
+    body = admin_of(dealership).get(API + "sync/logs/", {"startedFrom": "2026-02-04", "startedTo": "2026-02-05"}).json()
+    assert sorted(log["startedAt"][:10] for log in body["logs"]) == ["2026-02-04", "2026-02-05"]

@@ -167,3 +167,8 @@ def test_detail_of_another_dealerships_run_is_not_found(admin_of, dealership):
 def test_history_needs_the_view_permission(admin_of, dealership):
     client = admin_of(dealership, permissions=("wagtailadmin.access_admin",))
     assert client.get(URL).status_code == 302
+
+
+def test_history_offers_the_csv_download_of_the_current_filter(admin_of, dealership):
+    html = admin_of(dealership).get(URL, {"status": "failed"}).content.decode()
+    assert "status=failed&amp;export=csv" in html
