@@ -56,6 +56,7 @@ def test_vehicle_list_shows_easycars_metadata(client, editor, dealership):
     assert "STK-7781" in html
     assert "EasyCars" in html
     assert "2 locked" in html
+    assert 'title="Price, Description"' in html
 
 
 def test_vehicle_list_filters_by_status_condition_make_and_source(client, editor, dealership):
