@@ -6,8 +6,10 @@ listing can be shared and bookmarked. Unknown or invalid values are ignored, nev
 
 import django_filters
 from django import forms
-from django.db.models import F, Q
+from django.db.models import F, Q, TextField, Value
+from django.db.models.functions.text import ConcatPair
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import ChoiceField
 
 from ..models import Vehicle
 
@@ -48,6 +50,45 @@ SORT_CHOICES = [
 DEFAULT_SORT = "newest"
 
 
+def search_document():
+    """All searchable text of a vehicle as one expression, so each search word is one LIKE, not twelve.
+
+    Built as a balanced tree of pairs: ``Concat`` nests one level per part, which overflows
+    SQLite's parser stack with this many fields.
+    """
+
+    def join(parts):
+        if len(parts) == 1:
+            return parts[0]
+        middle = len(parts) // 2
+        return ConcatPair(join(parts[:middle]), join(parts[middle:]), output_field=TextField())
+
+    parts = []
+    for field in SEARCH_FIELDS:
+        parts += [F(field), Value(" ")]
+    return join(parts[:-1])
+
+
+class FacetChoiceField(ChoiceField):
+    """A choice field that accepts any value: choices are what to offer, not what is allowed.
+
+    A shared link to ``?make=Tesla`` keeps filtering even if the cached facets predate the first
+    Tesla, or after the last one sold (then the result is simply empty).
+    """
+
+    def valid_value(self, value):
+        return True
+
+
+class FacetFilter(django_filters.ChoiceFilter):
+    field_class = FacetChoiceField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("lookup_expr", "iexact")
+        kwargs.setdefault("choices", [])
+        super().__init__(*args, **kwargs)
+
+
 def vehicle_facets(queryset):
     """The values shoppers can choose from, in one query: makes, models per make, bodies, fuels, transmissions."""
     makes, models_by_make, bodies, fuels, transmissions = set(), {}, set(), set(), set()
@@ -81,24 +122,14 @@ class VehicleFilterSet(django_filters.FilterSet):
     """
 
     q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=100)
-    make = django_filters.ChoiceFilter(
-        field_name="make", lookup_expr="iexact", label=_("Make"), empty_label=_("Any make")
-    )
-    model = django_filters.ChoiceFilter(
-        field_name="model", lookup_expr="iexact", label=_("Model"), empty_label=_("Any model")
-    )
-    body = django_filters.ChoiceFilter(
-        field_name="body", lookup_expr="iexact", label=_("Body type"), empty_label=_("Any body type")
-    )
+    make = FacetFilter(field_name="make", label=_("Make"), empty_label=_("Any make"))
+    model = FacetFilter(field_name="model", label=_("Model"), empty_label=_("Any model"))
+    body = FacetFilter(field_name="body", label=_("Body type"), empty_label=_("Any body type"))
     condition = django_filters.MultipleChoiceFilter(
         choices=Vehicle.Condition.choices, label=_("Condition"), widget=forms.CheckboxSelectMultiple
     )
-    fuel = django_filters.ChoiceFilter(
-        field_name="fuel_type", lookup_expr="iexact", label=_("Fuel"), empty_label=_("Any fuel")
-    )
-    transmission = django_filters.ChoiceFilter(
-        field_name="gear_type", lookup_expr="iexact", label=_("Transmission"), empty_label=_("Any transmission")
-    )
+    fuel = FacetFilter(field_name="fuel_type", label=_("Fuel"), empty_label=_("Any fuel"))
+    transmission = FacetFilter(field_name="gear_type", label=_("Transmission"), empty_label=_("Any transmission"))
     price_min = django_filters.NumberFilter(
         field_name="effective_price", lookup_expr="gte", label=_("Min price"), min_value=0, max_digits=12
     )
@@ -129,17 +160,18 @@ class VehicleFilterSet(django_filters.FilterSet):
         super().__init__(data, queryset, **kwargs)
         self.facets = facets
         if facets is not None:
-            self.filters["make"].extra["choices"] = facets["make"]
-            self.filters["body"].extra["choices"] = facets["body"]
-            self.filters["fuel"].extra["choices"] = facets["fuel"]
-            self.filters["transmission"].extra["choices"] = facets["transmission"]
-            self.filters["model"].extra["choices"] = self._model_choices(facets)
-        else:
-            # Without facets (the API), any value is accepted and matched case-insensitively.
-            for name in ("make", "model", "body", "fuel", "transmission"):
-                self.filters[name] = django_filters.CharFilter(
-                    field_name=self.filters[name].field_name, lookup_expr="iexact", label=self.filters[name].label
-                )
+            offered = {
+                "make": facets["make"],
+                "model": self._model_choices(facets),
+                "body": facets["body"],
+                "fuel": facets["fuel"],
+                "transmission": facets["transmission"],
+            }
+            for name, choices in offered.items():
+                chosen = self.data.get(name) if self.data else None
+                if chosen and chosen not in {value for value, _label in choices}:
+                    choices = [*choices, (chosen, chosen)]  # keep showing what the URL asked for
+                self.filters[name].extra["choices"] = choices
 
     @property
     def form(self):
@@ -185,10 +217,9 @@ class VehicleFilterSet(django_filters.FilterSet):
         return [(v, v) for v in sorted(merged, key=str.casefold)]
 
     def filter_search(self, queryset, name, value):
+        queryset = queryset.alias(search_document=search_document())
         for term in value.split()[:MAX_SEARCH_TERMS]:
-            matches = Q()
-            for field in SEARCH_FIELDS:
-                matches |= Q(**{f"{field}__icontains": term})
+            matches = Q(search_document__icontains=term)
             if term.isdigit() and len(term) == 4:
                 matches |= Q(year=int(term))
             queryset = queryset.filter(matches)

@@ -11,7 +11,7 @@ Routes: ``/`` the listing, ``/<slug>-<id>/`` a vehicle (GET shows it, POST sends
 
 import logging
 
-from django.core.paginator import Paginator
+from django.core.cache import caches
 from django.db import models, transaction
 from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +23,7 @@ from ..conf import get_setting
 from ..models import Dealership, Vehicle
 from .filters import VehicleFilterSet, vehicle_facets
 from .forms import EnquiryForm, allow_enquiry
+from .pagination import SingleScanPaginator
 from .photos import absolute_photo_url
 from .queries import LISTING_DEFERRED_FIELDS, is_within_grace, listed_vehicles, photos_prefetch, similar_vehicles
 from .structured_data import vehicle_json_ld, vehicle_meta_description
@@ -64,6 +65,9 @@ class VehicleListingPageMixin(RoutablePageMixin, models.Model):
     social_image_spec = "fill-1200x630"
     #: How many similar vehicles a sold vehicle's page suggests.
     similar_vehicles_count = 4
+    #: The filter menus' values (makes, models, ...) are cached this long; 0 turns the cache off.
+    #: Only what the menus offer can be stale: filtering always uses the URL's values as given.
+    facets_cache_seconds = 60
 
     class Meta:
         abstract = True
@@ -97,12 +101,12 @@ class VehicleListingPageMixin(RoutablePageMixin, models.Model):
     def get_listing_context(self, request):
         dealership = self.get_dealership(request)
         base = self.get_listing_queryset(request)
-        facets = vehicle_facets(base)
+        facets = self.get_facets(dealership, base)
         filterset = self.filterset_class(request.GET or None, queryset=base, facets=facets, request=request)
         vehicles = filterset.qs.defer(*LISTING_DEFERRED_FIELDS).prefetch_related(
             photos_prefetch(self.card_photo_spec, primary_only=True)
         )
-        paginator = Paginator(vehicles, get_setting("SHOWROOM_PAGE_SIZE"))
+        paginator = SingleScanPaginator(vehicles, get_setting("SHOWROOM_PAGE_SIZE"))
         page_obj = paginator.get_page(request.GET.get("page"))
         page_obj.object_list = self.attach_vehicle_urls(page_obj.object_list, request)
         canonical = self.get_full_url(request)
@@ -122,6 +126,17 @@ class VehicleListingPageMixin(RoutablePageMixin, models.Model):
             "canonical_url": canonical,
             "card_photo_spec": self.card_photo_spec,
         }
+
+    def get_facets(self, dealership, queryset):
+        if dealership is None or not self.facets_cache_seconds:
+            return vehicle_facets(queryset)
+        cache = caches[get_setting("CACHE_ALIAS")]
+        key = f"wagtail_easycars:showroom:facets:{dealership.pk}"
+        facets = cache.get(key)
+        if facets is None:
+            facets = vehicle_facets(queryset)
+            cache.set(key, facets, self.facets_cache_seconds)
+        return facets
 
     def get_vehicle_context(self, request, vehicle):
         dealership = self.get_dealership(request)
