@@ -280,3 +280,49 @@ def test_vehicle_restocked_under_a_new_number_is_matched_by_vin(dealership, sand
     assert log.records_created == 0
     original.refresh_from_db()
     assert original.easycars_stock_number == "R" + item["StockNumber"]
+
+
+def test_synced_vehicles_are_found_by_the_search_index(dealership, sandbox, django_capture_on_commit_callbacks):
+    from wagtail.search.backends import get_search_backend
+
+    def search(text):
+        return [v.easycars_stock_number for v in get_search_backend().search(text, Vehicle)]
+
+    item = sandbox.control.stock()[0]
+    sandbox.control.edit_stock(item["StockNumber"], {"Model": "ZEBRAFINCH"})
+    with django_capture_on_commit_callbacks(execute=True):
+        sync(dealership)
+    assert search("ZEBRAFINCH") == [item["StockNumber"]]
+    sandbox.control.edit_stock(item["StockNumber"], {"Model": "KINGFISHER"})
+    with django_capture_on_commit_callbacks(execute=True):
+        sync(dealership)
+    assert search("KINGFISHER") == [item["StockNumber"]]
+    assert search("ZEBRAFINCH") == []
+
+
+def test_a_vehicle_the_database_refuses_fails_alone(dealership, sandbox, monkeypatch):
+    from django.db import DatabaseError
+
+    refused = sandbox.control.stock()[3]["StockNumber"]
+    original = Vehicle.objects.bulk_create
+
+    def bulk_create(objs, *args, **kwargs):
+        if any(v.easycars_stock_number == refused for v in objs):
+            raise DatabaseError("value out of range")
+        return original(objs, *args, **kwargs)
+
+    monkeypatch.setattr(Vehicle.objects, "bulk_create", bulk_create)
+    log = sync(dealership)
+    assert log.records_created == 19
+    assert log.records_failed == 1
+    assert [f["ref"] for f in log.item_failures if f["kind"] == "item"] == [refused]
+    assert not Vehicle.objects.filter(easycars_stock_number=refused).exists()
+
+
+def test_saving_an_easycars_vehicle_without_changes_locks_nothing(dealership, sandbox):
+    sync(dealership)
+    car = Vehicle.objects.first()
+    car.save()
+    car.refresh_from_db()
+    assert car.locked_fields == []
+    assert not FieldChange.objects.exists()

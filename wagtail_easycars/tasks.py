@@ -10,38 +10,7 @@ from django.db import transaction
 from . import schedules
 from .conf import get_setting
 from .models import Dealership, SyncLog
-from .sync import lead_runs, leads, runs, stock
-
-# Leads (sync/leads.py, sync/lead_runs.py) ------------------------------------------------------
-
-
-def push_lead(lead_id):
-    """Send one pending lead to EasyCars (queued by the outbox, a retry or the sweeper)."""
-    return leads.push_lead(lead_id)
-
-
-def run_lead_sync(log_id):
-    """Run a started lead sync (see :func:`request_lead_sync`): push pending, then refresh."""
-    log = lead_runs.run_lead_sync(log_id)
-    return log.status if log is not None else None
-
-
-def sync_all_leads():
-    """Scheduled (LEAD_SYNC_CRON): a lead sync for every dealership with syncing turned on."""
-    return lead_runs.sync_all_leads()
-
-
-def sweep_pending_leads():
-    """Scheduled (LEAD_SWEEP_CRON): re-queue pending leads whose push task vanished."""
-    return lead_runs.sweep_pending_leads()
-
-
-def request_lead_sync(dealership, *, user=None, trigger=SyncLog.Trigger.MANUAL):
-    """Start (or join) a lead sync for ``dealership``; returns ``(SyncLog, started)``."""
-    if not isinstance(dealership, Dealership):
-        dealership = Dealership.objects.get(pk=dealership)
-    return lead_runs.request_lead_sync(dealership, user=user, trigger=trigger)
-
+from .sync import runs, stock
 
 # Stock (sync/stock.py, sync/images.py) ----------------------------------------------------------
 
@@ -104,6 +73,11 @@ def run_stock_sync(log_id):
     # Photos stop at 80% of the task timeout; the rest are fetched by the next sync.
     deadline = started_at + 0.8 * float(get_setting("TASK_TIMEOUT"))
     return stock.sync_stock(log.dealership, log=log, deadline=deadline).status
+
+
+def index_vehicles(vehicle_ids):
+    """Bring the search index up to date for vehicles a stock sync wrote (queued by the sync)."""
+    return stock.index_vehicles(vehicle_ids)
 
 
 def sync_all_stock(due_only=True):

@@ -34,6 +34,8 @@ INDEX_COLUMNS = (
 #: Columns loaded for the vehicles whose item changed.
 UPDATE_COLUMNS = (
     *mapping.SYNC_FIELDS,
+    "dealership",
+    "data_source",
     "easycars_stock_number",
     "easycars_raw_data",
     "locked_fields",
@@ -53,12 +55,15 @@ class BatchResult:
     relisted: int = 0
     failed: list = field(default_factory=list)
     image_work: list = field(default_factory=list)
+    #: Vehicles created or changed, for the search index.
+    written: list = field(default_factory=list)
 
     def merge(self, other):
         for name in ("created", "updated", "unchanged", "relisted"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.failed += other.failed
         self.image_work += other.image_work
+        self.written += other.written
 
 
 def sync_stock(
@@ -100,8 +105,40 @@ def sync_stock(
     except Exception as exc:
         logger.exception("Stock sync of dealership %s failed", dealership.pk)
         return recorder.fail(exc, message=_("The stock sync stopped because of an unexpected error."))
+    queue_search_index_update(run.indexed_ids, recorder)
     EasyCarsCredential.objects.filter(dealership=dealership).update(last_synced_at=timezone.now())
     return recorder.finish()
+
+
+INDEX_CHUNK = 500
+
+
+def queue_search_index_update(vehicle_ids, recorder):
+    """Queue ``tasks.index_vehicles`` for the vehicles a run created or changed (after commit)."""
+    if not vehicle_ids:
+        return
+    chunks = [vehicle_ids[i : i + INDEX_CHUNK] for i in range(0, len(vehicle_ids), INDEX_CHUNK)]
+
+    def enqueue():
+        from django_q.tasks import async_task
+
+        try:
+            for chunk in chunks:
+                async_task("wagtail_easycars.tasks.index_vehicles", chunk, task_name="wagtail_easycars:index-vehicles")
+        except Exception:
+            logger.exception("Queueing the search index update after a stock sync failed")
+
+    transaction.on_commit(enqueue)
+
+
+def index_vehicles(vehicle_ids):
+    """Add or update these vehicles in every auto-updating search backend."""
+    from wagtail.search.backends import get_search_backends
+
+    vehicles = list(Vehicle.objects.filter(pk__in=vehicle_ids))
+    for backend in get_search_backends(with_auto_update=True):
+        backend.add_bulk(Vehicle, vehicles)
+    return len(vehicles)
 
 
 class StockSync:
@@ -113,6 +150,7 @@ class StockSync:
         self.client = client
         self.now = timezone.now()
         self.image_work = []
+        self.indexed_ids = []
 
     # Fetch ----------------------------------------------------------------------------------
 
@@ -254,7 +292,9 @@ class StockSync:
     def write_batch_safely(self, creates, updates, reset_ids):
         try:
             with transaction.atomic():
-                return self.write_batch(creates, updates, reset_ids)
+                result = self.write_batch(creates, updates, reset_ids)
+            self.update_search_index(result.written)
+            return result
         except DatabaseError:
             logger.warning("A stock batch of dealership %s was refused; retrying item by item", self.dealership.pk)
         # One row spoiled the batch: write item by item so the others still land.
@@ -269,8 +309,17 @@ class StockSync:
             except DatabaseError as exc:
                 result.failed.append((ref, _("The database refused this vehicle: %(error)s") % {"error": exc}))
                 continue
+            self.update_search_index(part.written)
             result.merge(part)
         return result
+
+    def update_search_index(self, vehicles):
+        """Bulk writes send no signals, so the search index is brought up to date separately.
+
+        Indexing costs milliseconds per vehicle in Wagtail's search backends, far more than the
+        sync itself, so it runs as queued tasks (ids only) once the rows have committed.
+        """
+        self.indexed_ids.extend(v.pk for v in vehicles)
 
     def write_batch(self, creates, updates, reset_ids):
         result = BatchResult()
@@ -293,6 +342,7 @@ class StockSync:
             ]
             Vehicle.objects.bulk_create(vehicles)
             result.created = len(vehicles)
+            result.written += vehicles
             for vehicle, m in zip(vehicles, creates, strict=True):
                 if m.images_hash:
                     result.image_work.append(ImageWork(vehicle.pk, m.stock_number, m.image_urls, m.images_hash))
@@ -365,6 +415,8 @@ class StockSync:
             written.append(vehicle)
             if relisted:
                 result.relisted += 1
+            if changed:
+                result.written.append(vehicle)
             if changed or raw_changed:
                 result.updated += 1
             else:
