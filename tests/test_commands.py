@@ -3,9 +3,11 @@
 import base64
 import io
 import os
+import select
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -438,16 +440,24 @@ def test_sandbox_command_passes_its_options_to_the_sandbox():
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
     )
+    output = b""
+    deadline = time.monotonic() + 60
     try:
-        first = process.stdout.readline()
-        second = process.stdout.readline()
-        accounts = [process.stdout.readline() for _ in range(2)]
+        # Read raw bytes until the start-up banner (4 lines) is complete; never block past the deadline.
+        while output.count(b"\n") < 4 and time.monotonic() < deadline:
+            ready, _, _ = select.select([process.stdout], [], [], 1)
+            if ready:
+                chunk = os.read(process.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                output += chunk
     finally:
         process.terminate()
-        process.wait(timeout=10)
-    assert first.startswith("EasyCars sandbox on http://127.0.0.1:")
-    assert ":0" not in first.split("on ", 1)[1]
-    assert "BASE_URLS test:" in second
-    assert "sandbox-dealer-2" in accounts[1]
+        _, err = process.communicate(timeout=10)
+    lines = output.decode().splitlines()
+    assert len(lines) >= 4, (output, err)
+    assert lines[0].startswith("EasyCars sandbox on http://127.0.0.1:")
+    assert not lines[0].endswith(":0")
+    assert "BASE_URLS test:" in lines[1]
+    assert "sandbox-dealer-2" in lines[3]
