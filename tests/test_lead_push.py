@@ -11,7 +11,8 @@ from django_q.models import Schedule
 from wagtail_easycars import tasks
 from wagtail_easycars.models import Lead, SyncLease, SyncLog
 from wagtail_easycars.sync import leads as lead_sync
-from wagtail_easycars.sync.leads import LeadPush, retry_lead
+from wagtail_easycars.sync.lead_push import PushContext, prepare_pushes, record_pushes
+from wagtail_easycars.sync.leads import retry_lead
 
 from .factories import CredentialFactory, DealershipFactory, EasyCarsVehicleFactory, LeadFactory, UserFactory
 
@@ -56,6 +57,14 @@ def _breaker_pause_passes():
     # The client's breaker keeps EasyCars calls paused for BREAKER_RESET_SECONDS after repeated failures.
     for cache in caches.all():
         cache.clear()
+
+
+def _retry(lead, django_capture_on_commit_callbacks, user=None):
+    """The admin's Retry sync: queued on commit, run by the (inline) worker."""
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retry_lead(lead, user)
+    lead.refresh_from_db()
+    assert lead.sync_state == Lead.SyncState.SENT
 
 
 # The outbox ------------------------------------------------------------------------------------
@@ -219,7 +228,7 @@ def test_lost_answer_for_a_returning_customer_is_held_for_an_editor(
     assert "may already have this enquiry" in lead.sync_error
     assert len(_received(easycars)) == 1  # only the first enquiry
 
-    assert retry_lead(lead, UserFactory()) == "sent"
+    _retry(lead, django_capture_on_commit_callbacks, UserFactory())
     assert lead.sync_state == Lead.SyncState.SENT
     assert len(_received(easycars)) == 2
 
@@ -229,8 +238,7 @@ def test_worker_killed_mid_push_is_delivered_once_by_the_sweeper(
 ):
     with django_capture_on_commit_callbacks(execute=False):
         lead = LeadFactory(dealership=dealership, vehicle=vehicle, data_source=Lead.DataSource.WEBFORM)
-    push = LeadPush(lead.pk)
-    assert push.prepare()
+    [push], _ = prepare_pushes(dealership.pk, [lead.pk], context=PushContext())
     with lead_sync.client_for(dealership) as client:
         push.send(client)  # EasyCars accepts it ... and the worker dies before recording
     assert len(_received(easycars)) == 1
@@ -271,7 +279,7 @@ def test_refusal_is_failed_with_the_reason_then_fixed_and_retried(
     assert not callbacks  # fixing does not resend by itself
     assert Lead.objects.get(pk=lead.pk).sync_state == Lead.SyncState.FAILED
 
-    assert retry_lead(lead, UserFactory()) == "sent"
+    _retry(lead, django_capture_on_commit_callbacks, UserFactory())
     assert lead.sync_state == Lead.SyncState.SENT
     [body] = _received(easycars)
     assert body["LeadCustomer"]["Email"] == "fixed@example.com"
@@ -368,7 +376,7 @@ def test_update_refused_by_easycars_is_failed_and_retryable(
     assert lead.sync_state == Lead.SyncState.FAILED
     assert "Lead is locked." in lead.sync_error
 
-    assert retry_lead(lead) == "sent"
+    _retry(lead, django_capture_on_commit_callbacks)
     assert easycars.control.leads()[0]["Rating"] == 2
 
 
@@ -394,13 +402,17 @@ def test_lead_edited_while_its_push_was_in_flight_is_sent_again(
 ):
     with django_capture_on_commit_callbacks(execute=False):
         lead = LeadFactory(dealership=dealership, vehicle=vehicle, data_source=Lead.DataSource.MANUAL)
-    push = LeadPush(lead.pk)
-    assert push.prepare()
+    context = PushContext()
+    [push], _ = prepare_pushes(dealership.pk, [lead.pk], context=context)
     with lead_sync.client_for(dealership) as client:
         push.send(client)
-    Lead.objects.filter(pk=lead.pk).update(rating="hot")  # the editor's save lands mid-flight
+    edited = Lead.objects.get(pk=lead.pk)
+    edited.rating = "hot"
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        edited.save()  # the editor's save lands mid-flight: the lead is pending already, nothing queued
+    assert not callbacks
     with django_capture_on_commit_callbacks(execute=True):
-        assert push.record() == "sent"
+        assert record_pushes([push], context=context) == {"sent": 1}
 
     [update] = _received(easycars, UPDATE)
     assert update["Rating"] == 3

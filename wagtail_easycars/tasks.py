@@ -5,12 +5,47 @@ Workers are forked and tasks may run on another machine, so nothing here holds s
 
 import time
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from . import schedules
 from .conf import get_setting
 from .models import Dealership, SyncLog
-from .sync import runs, stock
+from .sync import lead_runs, leads, runs, stock
+
+# Leads (sync/leads.py, sync/lead_runs.py) ------------------------------------------------------
+
+
+def push_lead(lead_id, user_id=None):
+    """Send one pending lead to EasyCars (queued by the outbox, a retry, the sweeper or an editor)."""
+    if user_id is None:
+        return leads.push_lead(lead_id)
+    user = get_user_model().objects.filter(pk=user_id).first()
+    return leads.push_lead(lead_id, trigger=SyncLog.Trigger.MANUAL, user=user)
+
+
+def run_lead_sync(log_id):
+    """Run a started lead sync (see :func:`request_lead_sync`): push pending, then refresh."""
+    log = lead_runs.run_lead_sync(log_id)
+    return log.status if log is not None else None
+
+
+def sync_all_leads():
+    """Scheduled (LEAD_SYNC_CRON): a lead sync for every dealership with syncing turned on."""
+    return lead_runs.sync_all_leads()
+
+
+def sweep_pending_leads():
+    """Scheduled (LEAD_SWEEP_CRON): re-queue pending leads whose push task vanished."""
+    return lead_runs.sweep_pending_leads()
+
+
+def request_lead_sync(dealership, *, user=None, trigger=SyncLog.Trigger.MANUAL):
+    """Start (or join) a lead sync for ``dealership``; returns ``(SyncLog, started)``."""
+    if not isinstance(dealership, Dealership):
+        dealership = Dealership.objects.get(pk=dealership)
+    return lead_runs.request_lead_sync(dealership, user=user, trigger=trigger)
+
 
 # Stock (sync/stock.py, sync/images.py) ----------------------------------------------------------
 

@@ -93,11 +93,12 @@ def enqueue_pending_lead(sender, instance, raw=False, update_fields=None, **kwar
     transaction.on_commit(lambda: enqueue_push(lead_id))
 
 
-def enqueue_push(lead_id):
+def enqueue_push(lead_id, *, user_id=None):
     """Queue the push task. A failure here is logged, not raised: the sweeper will retry."""
     from django_q.tasks import async_task
 
+    args = (lead_id,) if user_id is None else (lead_id, user_id)
     try:
-        async_task("wagtail_easycars.tasks.push_lead", lead_id, task_name=f"wagtail_easycars:push-lead:{lead_id}")
+        async_task("wagtail_easycars.tasks.push_lead", *args, task_name=f"wagtail_easycars:push-lead:{lead_id}")
     except Exception:  # noqa: BLE001 - the visitor's save already succeeded; the sweeper catches up
         logger.exception("Could not queue the EasyCars push of lead %s; the sweeper will retry it.", lead_id)
