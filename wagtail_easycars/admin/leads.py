@@ -159,39 +159,28 @@ class RetryLeadSyncView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
             )
             return HttpResponseRedirect(self.inspect_url())
         try:
-            outcome = retry_lead(lead, request.user)
+            queued = retry_lead(lead, request.user)
         except (ValidationError, ValueError) as exc:
             messages.error(request, "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
             return HttpResponseRedirect(self.inspect_url())
-        log(lead, "wagtail_easycars.lead.retry_sync", user=request.user, data={"outcome": outcome})
-        self.report(outcome, lead)
+        if not queued:
+            # Sent or handled meanwhile (say, by the sweeper) between the page and the click.
+            lead.refresh_from_db()
+            messages.warning(
+                request,
+                gettext("'%(lead)s' is %(state)s now: nothing to retry.")
+                % {"lead": lead, "state": lead.get_sync_state_display().lower()},
+            )
+            return HttpResponseRedirect(self.inspect_url())
+        log(lead, "wagtail_easycars.lead.retry_sync", user=request.user)
+        # The push runs in a worker once this request commits, never in the request itself.
+        messages.success(
+            request,
+            gettext("'%(lead)s' is queued to be sent to EasyCars again; its sync state shows the outcome.")
+            % {"lead": lead},
+            buttons=[messages.button(self.inspect_url(), gettext("View lead"))],
+        )
         return HttpResponseRedirect(self.inspect_url())
-
-    def report(self, outcome, lead):
-        """Tell the editor what happened, in their words: ``retry_lead`` returns an outcome word."""
-        request, context = self.request, {"lead": lead, "error": lead.sync_error, "number": lead.easycars_lead_number}
-        buttons = [messages.button(self.inspect_url(), gettext("View lead"))]
-        if outcome in ("sent", "reconciled"):
-            messages.success(
-                request, gettext("'%(lead)s' is in EasyCars as lead %(number)s.") % context, buttons=buttons
-            )
-        elif outcome == "failed":
-            messages.error(request, gettext("EasyCars rejected '%(lead)s' again: %(error)s") % context)
-        elif outcome == "retry":
-            messages.warning(
-                request,
-                gettext("EasyCars is not answering; '%(lead)s' stays pending and will be sent automatically.")
-                % context,
-            )
-        elif outcome == "paused":
-            messages.warning(
-                request,
-                gettext("Syncing is paused for this dealership; '%(lead)s' will be sent when it is resumed.") % context,
-            )
-        elif outcome == "busy":
-            messages.warning(request, gettext("'%(lead)s' is being sent right now.") % context)
-        else:
-            messages.error(request, gettext("'%(lead)s' was not sent (%(outcome)s).") % {**context, "outcome": outcome})
 
 
 class LeadViewSet(DealershipScopedViewSetMixin, SnippetViewSet):

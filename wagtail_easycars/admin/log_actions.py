@@ -108,10 +108,7 @@ class DuplicateKeptSeparate(DuplicateResolved):
 
 class LeadRetried(LogFormatter):
     label = _("Retry EasyCars sync")
-
-    def format_message(self, log_entry):
-        outcome = (log_entry.data or {}).get("outcome", "")
-        return gettext("Retried sending the lead to EasyCars (%(outcome)s)") % {"outcome": outcome}
+    message = _("Asked for the lead to be sent to EasyCars again")
 
 
 #: action name -> formatter class; registered by ``wagtail_hooks.register_log_actions``.
