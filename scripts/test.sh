@@ -40,7 +40,7 @@ else
     echo "NOTICE: browser tests will be SKIPPED: they need /usr/bin/chromium (apt-get install chromium) and playwright."
 fi
 
-pytest_args=(-q -rs --durations=15)
+pytest_args=(-q -rfEs --durations=15)
 if [[ "$WORKERS" != "0" ]] && "$PY" -c "import xdist" 2>/dev/null; then
     pytest_args+=(-n "$WORKERS" --dist loadfile)
 fi
