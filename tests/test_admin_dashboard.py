@@ -4,6 +4,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from wagtail_easycars.admin.dashboard import Health, compute_health, schedule, sync_card
@@ -234,3 +235,14 @@ def test_superuser_switches_dealership_with_the_selector(client):
     html = client.get(URL + f"?dealership={second.slug}").content.decode()
     assert "77 created" in html
     assert f'<option value="{first.slug}"' in html
+
+
+def test_attention_counts_link_to_the_conflict_and_duplicate_lists(admin_of):
+    dealership = CredentialFactory().dealership
+    html = admin_of(dealership).get(URL).content.decode()
+    links = re.findall(r'<a href="([^"]+)"[^>]*data-easycars-attention', html)
+    assert [link.split("?")[0] for link in links] == [
+        reverse("wagtailsnippets_wagtail_easycars_vehicle:conflicts"),
+        reverse("wagtailsnippets_wagtail_easycars_vehicle:duplicates"),
+        reverse("wagtailsnippets_wagtail_easycars_lead:list"),
+    ]

@@ -13,7 +13,7 @@ from wagtail.models import ModelLogEntry
 from wagtail_easycars.admin.easycars_views import NAMESPACE
 from wagtail_easycars.models import EasyCarsCredential, SyncLog
 
-from .easycars_admin_support import make_sync_admin
+from .easycars_admin_support import assert_no_secrets, make_sync_admin
 from .factories import CredentialFactory, DealershipFactory, SyncLogFactory
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +120,16 @@ def test_superuser_can_open_bs_screens(client, b):
         "bravo-secret-error" in client.get(reverse(f"{NAMESPACE}:history_detail", args=[b["log"].pk])).content.decode()
     )
     assert client.get(reverse(f"{NAMESPACE}:dashboard") + "?dealership=bravo").status_code == 200
+
+
+@pytest.mark.parametrize("name", route_names())
+def test_no_screen_or_endpoint_shows_a_stored_secret(client, name):
+    """Every route, asked about the member's own dealership with credentials stored, hides the secrets."""
+    own = DealershipFactory(name="Alpha Autos", slug="alpha")
+    credential = CredentialFactory(dealership=own, account_number="EC004242")
+    log = SyncLogFactory(dealership=own, request_payload={"AccountSecret": credential.account_secret})
+    client.force_login(make_sync_admin(own))
+    objects = {"log": log, "credential": credential}
+    args = [objects[OBJECT_ROUTES[name]].pk] if name in OBJECT_ROUTES else []
+    response = client.get(reverse(f"{NAMESPACE}:{name}", args=args))
+    assert_no_secrets(response, "EC004242")
