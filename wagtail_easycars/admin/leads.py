@@ -253,7 +253,8 @@ class LeadViewSet(DealershipScopedViewSetMixin, SnippetViewSet):
         [
             ObjectList(
                 [
-                    FieldPanel("dealership"),
+                    # A plain select: editors belong to few dealerships, and the choices are already theirs only.
+                    FieldPanel("dealership", widget=forms.Select),
                     FieldPanel("vehicle"),
                     FieldPanel("name"),
                     FieldRowPanel([FieldPanel("email"), FieldPanel("phone"), FieldPanel("mobile")]),

@@ -1,5 +1,6 @@
 """The Vehicles snippet: listing with EasyCars metadata, inspect view, edit form and sync extras."""
 
+from django import forms
 from django.db.models import Q
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -193,7 +194,8 @@ class VehicleViewSet(DealershipScopedViewSetMixin, SnippetViewSet):
         [
             ObjectList(
                 [
-                    FieldPanel("dealership"),
+                    # A plain select: editors belong to few dealerships, and the choices are already theirs only.
+                    FieldPanel("dealership", widget=forms.Select),
                     FieldPanel("title"),
                     FieldRowPanel([FieldPanel("make"), FieldPanel("model"), FieldPanel("badge")]),
                     FieldRowPanel([FieldPanel("series"), FieldPanel("year"), FieldPanel("stock_type")]),
