@@ -486,3 +486,62 @@ def test_failing_url_hook_does_not_stop_the_lead(
     [body] = _received(easycars)
     assert "VehicleSourcePageURL" not in body
     assert lead.sync_state == Lead.SyncState.SENT
+
+
+# Customers without an email ---------------------------------------------------------------------
+
+
+def test_phone_only_enquiry_is_sent_for_the_easycars_customer_with_that_phone(
+    easycars, dealership, vehicle, django_capture_on_commit_callbacks
+):
+    first = _enquiry(
+        django_capture_on_commit_callbacks, dealership=dealership, vehicle=vehicle, phone="", mobile="0411222333"
+    )
+    lead = _enquiry(
+        django_capture_on_commit_callbacks, dealership=dealership, vehicle=vehicle, email="", phone="0411222333"
+    )
+
+    assert lead.sync_state == Lead.SyncState.SENT
+    body = _received(easycars)[-1]
+    assert body["LeadCustomer"] == {"CustomerNo": first.easycars_customer_no}
+    assert lead.easycars_customer_no == first.easycars_customer_no
+
+
+def test_phone_only_enquiry_from_a_new_customer_asks_for_an_email(
+    easycars, dealership, vehicle, django_capture_on_commit_callbacks
+):
+    lead = _enquiry(
+        django_capture_on_commit_callbacks, dealership=dealership, vehicle=vehicle, email="", phone="0499888777"
+    )
+    assert lead.sync_state == Lead.SyncState.FAILED
+    assert "Add the customer's email address" in lead.sync_error
+    assert lead.push_started_at is None
+    assert not _received(easycars)
+
+    lead.email = "found@example.com"
+    lead.save()
+    _retry(lead, django_capture_on_commit_callbacks)
+    assert _received(easycars)[0]["LeadCustomer"]["Email"] == "found@example.com"
+
+
+# Admin retry -------------------------------------------------------------------------------------
+
+
+def test_retry_of_a_sent_lead_does_nothing(easycars, dealership, vehicle, django_capture_on_commit_callbacks):
+    lead = _enquiry(django_capture_on_commit_callbacks, dealership=dealership, vehicle=vehicle)
+    assert retry_lead(lead) is False
+
+
+def test_retry_of_a_lead_waiting_for_its_back_off_sends_it_now(
+    easycars, dealership, vehicle, django_capture_on_commit_callbacks
+):
+    easycars.control.add_fault(CREATE, "http_error", status=503, count=4)
+    lead = _enquiry(django_capture_on_commit_callbacks, dealership=dealership, vehicle=vehicle)
+    assert lead.sync_state == Lead.SyncState.PENDING
+
+    _retry(lead, django_capture_on_commit_callbacks, UserFactory())
+
+    assert len(_received(easycars)) == 1
+    log = SyncLog.objects.filter(direction="outbound", status="success").get()
+    assert log.trigger == SyncLog.Trigger.MANUAL
+    assert log.triggered_by is not None

@@ -76,6 +76,10 @@ class LeadMappingError(ValueError):
     """The lead cannot be expressed as a valid EasyCars request; the message tells an editor why."""
 
 
+class MissingCustomerIdentity(LeadMappingError):
+    """Neither Name+Email nor a CustomerNo: the customer must be found (by phone) or given an email."""
+
+
 @dataclass(frozen=True)
 class VehicleFacts:
     """What a CreateLead needs to know about the vehicle of interest."""
@@ -145,7 +149,7 @@ def build_customer(values, *, customer_no=""):
         return LeadCustomer(**{attr: values.get(field, "") for field, attr in CUSTOMER_FIELDS.items()})
     if customer_no:
         return LeadCustomer(customer_no=customer_no)
-    raise LeadMappingError(
+    raise MissingCustomerIdentity(
         "EasyCars needs the customer's name and email address (or an existing EasyCars customer number)."
     )
 
@@ -285,6 +289,7 @@ def detail_values(detail):
 __all__ = [
     "SYNCED_FIELDS",
     "LeadMappingError",
+    "MissingCustomerIdentity",
     "UpdatePlan",
     "VehicleFacts",
     "VehicleType",

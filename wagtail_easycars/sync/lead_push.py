@@ -26,7 +26,14 @@ from .errors import (
     EasyCarsOutcomeUnknown,
     EasyCarsUnavailableError,
 )
-from .lead_mapping import LeadMappingError, build_create_request, build_update_request, lead_values, vehicle_facts
+from .lead_mapping import (
+    LeadMappingError,
+    MissingCustomerIdentity,
+    build_create_request,
+    build_update_request,
+    lead_values,
+    vehicle_facts,
+)
 from .lead_reconcile import UnresolvedCreate, reconcile_create
 from .outbox import enqueue_push, has_unsynced_changes
 
@@ -227,6 +234,10 @@ class LeadPush:
         self.confirm_resend = bool(lead.synced_values.get("_resend_confirmed"))
         self.operation = "UpdateLead" if lead.easycars_lead_number else "CreateLead"
         self.request = None
+        self.facts = None
+        self.find_customer_by_phone = []
+        self.customer_no = None
+        self.create_sent = False
         self.plan = None
         self.reconcile = None
         self.result = None
@@ -242,12 +253,15 @@ class LeadPush:
                 self.plan = build_update_request(lead.easycars_lead_number, lead.synced_values, self.values)
                 self.request = self.plan.request
                 return "update"
-            self.request = build_create_request(
-                self.values,
-                vehicle_facts(lead.vehicle, self.context.vehicle_url(lead.vehicle)),
-                external_id=lead.external_id,
-                customer_no=lead.easycars_customer_no,
-            )
+            self.facts = vehicle_facts(lead.vehicle, self.context.vehicle_url(lead.vehicle))
+            self.request = self._create_request(lead.easycars_customer_no)
+        except MissingCustomerIdentity as exc:
+            if not (lead.phone or lead.mobile):
+                self.error = exc
+                return "invalid"
+            # No email (the enquiry form accepts a phone number alone): find the customer by
+            # phone in send(), since the CustomerModel needs an email or a CustomerNo.
+            self.find_customer_by_phone = [number for number in (lead.mobile, lead.phone) if number]
         except LeadMappingError as exc:
             self.error = exc
             return "invalid"
@@ -261,6 +275,28 @@ class LeadPush:
             }
             return "reconcile"
         return "create"
+
+    def _create_request(self, customer_no):
+        return build_create_request(self.values, self.facts, external_id=self.lead.external_id, customer_no=customer_no)
+
+    def _customer_no_by_phone(self, client):
+        """The CustomerNo of the one EasyCars contact with this phone (SearchContacts matches phone or mobile)."""
+        for number in self.find_customer_by_phone:
+            candidates = dict.fromkeys([number, "".join(ch for ch in number if ch.isdigit() or ch == "+")])
+            for candidate in candidates:
+                customers = {contact.customer_no for contact in client.search_contacts(phone=candidate)}
+                customers.discard("")
+                if len(customers) == 1:
+                    return customers.pop()
+                if len(customers) > 1:
+                    raise LeadMappingError(
+                        f"Several EasyCars customers have the phone number {number}; add the customer's email "
+                        "address (or their EasyCars customer number), then use 'Retry sync'."
+                    )
+        raise LeadMappingError(
+            "EasyCars needs an email address for a new customer, and no EasyCars customer has this phone number. "
+            "Add the customer's email address, then use 'Retry sync'."
+        )
 
     # Phase 2: HTTP only -----------------------------------------------------------------------
 
@@ -277,9 +313,13 @@ class LeadPush:
                 if not outcome.safe_to_resend:
                     self.error = UnresolvedCreate()
                     return
+            if self.find_customer_by_phone:
+                self.customer_no = self._customer_no_by_phone(client)
+                self.request = self._create_request(self.customer_no)
             if self.request is None:
                 return
             if self.operation == "CreateLead":
+                self.create_sent = True
                 self.result = client.create_lead(self.request)
             else:
                 self.result = client.update_lead(self.request)
@@ -362,9 +402,10 @@ class LeadPush:
         if isinstance(self.error, UnresolvedCreate):
             # Marks the one failure that "Retry sync" resolves by re-sending without checking.
             updates["synced_values"] = {**self.lead.synced_values, "_unresolved": True}
-        if isinstance(self.error, EasyCarsApiError) and self.operation == "CreateLead":
-            # EasyCars answered with a refusal: this create made no lead. (An unresolved or
-            # unmapped lead keeps push_started_at, so an earlier lost create is still checked.)
+        refused = isinstance(self.error, EasyCarsApiError)
+        if self.operation == "CreateLead" and (refused or (not self.create_sent and self.reconcile is None)):
+            # EasyCars refused this create, or it was never sent: no lead was made. (A lead whose
+            # earlier create was lost keeps push_started_at, so that one is still checked.)
             updates["push_started_at"] = None
         Lead.objects.filter(pk=self.lead.pk).update(**updates)
         self._log(SyncLog.Status.FAILED, error=message)
