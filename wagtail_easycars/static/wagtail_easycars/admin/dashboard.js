@@ -12,6 +12,15 @@
 
   var timer = null;
 
+  // Sentences come translated from the template's data-text-* attributes.
+  function text(name, values) {
+    var el = root();
+    var template = (el && el.getAttribute('data-text-' + name)) || '';
+    return template.replace(/\{(\w+)\}/g, function (match, key) {
+      return values && key in values ? values[key] : match;
+    });
+  }
+
   function seconds(name, fallback) {
     var el = root();
     var value = el ? parseFloat(el.getAttribute(name)) : NaN;
@@ -56,17 +65,17 @@
   function updateProgress(kind, run) {
     if (!run) return;
     var bar = document.querySelector('[data-easycars-progress="' + kind + '"]');
-    var text = document.querySelector('[data-easycars-progress-text="' + kind + '"]');
-    if (!bar || !text) return false;
+    var label = document.querySelector('[data-easycars-progress-text="' + kind + '"]');
+    if (!bar || !label) return false;
     var block = bar.closest('[data-easycars-progress-block]');
     if (block && block.getAttribute('data-run') !== String(run.id)) return false;
     bar.setAttribute('data-state', run.status);
     bar.setAttribute('aria-valuenow', run.progressPercent);
     bar.querySelector('.easycars-progress__bar').style.width = run.progressPercent + '%';
     if (run.recordsTotal) {
-      text.textContent = 'Running: ' + run.recordsProcessed + ' of ' + run.recordsTotal + ' processed';
+      label.textContent = text('progress', { processed: run.recordsProcessed, total: run.recordsTotal });
     } else {
-      text.textContent = 'Running: waiting for EasyCars…';
+      label.textContent = text('waiting');
     }
     return true;
   }
@@ -148,11 +157,11 @@
           });
         }
         button.disabled = false;
-        showMessage(kind, result.data.message || 'The sync could not be started.', true);
+        showMessage(kind, result.data.message || text('refused'), true);
       })
       .catch(function () {
         button.disabled = false;
-        showMessage(kind, 'The sync could not be started: the server did not answer.', true);
+        showMessage(kind, text('no-answer'), true);
       });
   });
 

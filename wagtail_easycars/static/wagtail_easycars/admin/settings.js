@@ -69,7 +69,7 @@
       data.delete('action');
       testButton.disabled = true;
       testButton.setAttribute('aria-busy', 'true');
-      show(true, testButton.getAttribute('data-testing-label') || 'Testing the connection…');
+      show(true, form.getAttribute('data-text-testing'));
       result.classList.remove('easycars-test-result--ok');
       fetch(form.getAttribute('data-test-url'), {
         method: 'POST',
@@ -90,14 +90,14 @@
             markFields((body.fields || []).map(function (name) { return CAMEL[name]; }));
           } else {
             tested = false;
-            show(false, body.message || 'The connection could not be tested.');
+            show(false, body.message || form.getAttribute('data-text-failed'));
             markFields(Object.keys(body.errors || {}).map(function (name) { return CAMEL[name]; }));
           }
           updateSave();
         })
         .catch(function () {
           tested = false;
-          show(false, 'The connection could not be tested: the server did not answer.');
+          show(false, form.getAttribute('data-text-no-answer'));
           updateSave();
         })
         .finally(function () {
