@@ -303,15 +303,17 @@ def test_synced_vehicles_are_found_by_the_search_index(dealership, sandbox, djan
 def test_a_vehicle_the_database_refuses_fails_alone(dealership, sandbox, monkeypatch):
     from django.db import DatabaseError
 
+    from wagtail_easycars.sync import stock
+
     refused = sandbox.control.stock()[3]["StockNumber"]
-    original = Vehicle.objects.bulk_create
+    original = stock.insert_vehicles
 
-    def bulk_create(objs, *args, **kwargs):
-        if any(v.easycars_stock_number == refused for v in objs):
+    def insert_vehicles(vehicles):
+        if any(v.easycars_stock_number == refused for v in vehicles):
             raise DatabaseError("value out of range")
-        return original(objs, *args, **kwargs)
+        return original(vehicles)
 
-    monkeypatch.setattr(Vehicle.objects, "bulk_create", bulk_create)
+    monkeypatch.setattr(stock, "insert_vehicles", insert_vehicles)
     log = sync(dealership)
     assert log.records_created == 19
     assert log.records_failed == 1

@@ -220,20 +220,28 @@ def process_images(dealership, work, recorder, *, deadline=None):
                 w.images_hash = mapping.images_hash(w.urls)
     store = _store_for(dealership)
     workers = max(1, min(MAX_CONCURRENCY, int(get_setting("IMAGE_CONCURRENCY"))))
+    chunks = [work[start : start + VEHICLES_PER_CHUNK] for start in range(0, len(work), VEHICLES_PER_CHUNK)]
     with _http_client() as client, ThreadPoolExecutor(max_workers=workers) as pool:
-        for start in range(0, len(work), VEHICLES_PER_CHUNK):
+        # Pipelined: the next chunk downloads while this one is stored.
+        prepared = _prepare_chunk(chunks[0], client, pool)
+        for index, chunk in enumerate(chunks):
             if deadline is not None and time.monotonic() > deadline:
-                left = work[start:]
+                for future in prepared[2].values():
+                    future.cancel()
+                left = [w for rest in chunks[index:] for w in rest]
                 Vehicle.objects.filter(pk__in=[w.vehicle_id for w in left]).update(easycars_images_hash=IMAGES_PENDING)
                 recorder.add_warning(
                     _("Photos of %(count)s vehicles were left for the next sync (time limit).") % {"count": len(left)}
                 )
                 return
-            _process_chunk(dealership, work[start : start + VEHICLES_PER_CHUNK], recorder, store, client, pool)
+            following = _prepare_chunk(chunks[index + 1], client, pool) if index + 1 < len(chunks) else None
+            _store_chunk(dealership, chunk, prepared, recorder, store)
+            prepared = following
             recorder.flush()
 
 
-def _process_chunk(dealership, chunk, recorder, store, client, pool):
+def _prepare_chunk(chunk, client, pool):
+    """Read the chunk's galleries and start downloading what they lack."""
     ids = [w.vehicle_id for w in chunk]
     titles = dict(Vehicle.objects.filter(pk__in=ids).values_list("pk", "title"))
     gallery = {}
@@ -245,6 +253,11 @@ def _process_chunk(dealership, chunk, recorder, store, client, pool):
         for url in w.urls:
             if url not in have and url not in downloads:
                 downloads[url] = pool.submit(fetch_image, client, url)
+    return titles, gallery, downloads
+
+
+def _store_chunk(dealership, chunk, prepared, recorder, store):
+    titles, gallery, downloads = prepared
     fetched, errors = {}, {}
     for url, future in downloads.items():
         try:
