@@ -545,3 +545,33 @@ def test_retry_of_a_lead_waiting_for_its_back_off_sends_it_now(
     log = SyncLog.objects.filter(direction="outbound", status="success").get()
     assert log.trigger == SyncLog.Trigger.MANUAL
     assert log.triggered_by is not None
+
+
+# From the public site ----------------------------------------------------------------------------
+
+
+def test_enquiry_on_a_vehicle_page_reaches_easycars_with_the_page_url(
+    easycars, client, listing_page, showroom_dealership, django_capture_on_commit_callbacks
+):
+    CredentialFactory(dealership=showroom_dealership)
+    vehicle = EasyCarsVehicleFactory(dealership=showroom_dealership, title="2021 Mazda CX-5 Akera", make="Mazda")
+    form = {
+        "name": "Alex Shopper",
+        "email": "alex@example.com",
+        "phone": "",
+        "vehicle_interest": "test_drive",
+        "finance_status": "maybe",
+        "message": "Is it still available?",
+        "website": "",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/vehicles/{vehicle.slug}/", form)
+    assert response.status_code == 302
+
+    [body] = _received(easycars)
+    assert body["LeadCustomer"] == {"Name": "Alex Shopper", "Email": "alex@example.com"}
+    assert body["VehicleInterest"] == 4
+    assert body["FinanceStatus"] == 3
+    assert body["VehicleSourcePageURL"].endswith(f"/vehicles/{vehicle.slug}/")
+    lead = Lead.objects.get()
+    assert lead.easycars_lead_number == easycars.control.leads()[0]["LeadNumber"]
