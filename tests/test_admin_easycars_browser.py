@@ -26,7 +26,8 @@ from django.utils import timezone
 from wagtail_easycars.models import EasyCarsCredential, SyncLog
 from wagtail_easycars.sync import mapping
 
-from .easycars_admin_support import make_sync_admin
+from .admin_support import EDITOR_PERMISSIONS
+from .easycars_admin_support import SYNC_PERMISSIONS, make_sync_admin
 from .factories import DealershipFactory, SyncLogFactory
 
 CHROMIUM = "/usr/bin/chromium"
@@ -188,7 +189,7 @@ def test_admin_connects_syncs_and_reads_the_result(
     sandbox_settings.control.reset(stock=STOCK, seed=7, yards=1)
     dealership = DealershipFactory(name="Harbour City Motors", slug="harbour-city", timezone="Australia/Sydney")
     seed_history(dealership)
-    admin = make_sync_admin(dealership)
+    admin = make_sync_admin(dealership, permissions=(*SYNC_PERMISSIONS, *EDITOR_PERMISSIONS))
     admin.first_name, admin.last_name = "Sam", "Nguyen"
     admin.save()
     account = sandbox_settings.account
@@ -256,6 +257,7 @@ def test_admin_connects_syncs_and_reads_the_result(
     assert page.url.endswith(f"/admin/easycars/history/{run.pk}/")
     expect(page.locator("[data-easycars-run]")).to_have_attribute("data-status", run.status)
     expect(page.locator(".easycars-counts")).to_contain_text(str(STOCK))
+    expect(page.locator("[data-easycars-touched] a")).to_have_count(STOCK)
     capture(page, "admin-sync-detail.png")
 
     # The history, filtered to manual stock runs.

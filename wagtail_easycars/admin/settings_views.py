@@ -99,9 +99,8 @@ class SettingsMixin(DealershipContextMixin, PermissionCheckedMixin, WagtailAdmin
 
     @cached_property
     def credential(self):
-        if self.dealership is None:
-            return None
-        return getattr(self.dealership, "easycars_credential", None) if self.dealership.pk else None
+        # The reverse one-to-one raises an AttributeError subclass when nothing is stored.
+        return getattr(self.dealership, "easycars_credential", None) if self.dealership else None
 
     def settings_url(self):
         url = reverse("wagtail_easycars_admin:settings")
