@@ -236,3 +236,34 @@ def test_command_queues_without_now(easycars, dealership, capsys):
 def test_command_rejects_an_unknown_dealership(easycars):
     with pytest.raises(CommandError, match="No dealership"):
         call_command("easycars_sync_leads", "--dealership", "nope", "--now")
+
+
+def test_lead_number_that_points_at_another_enquiry_is_reported_not_applied(
+    easycars, dealership, django_capture_on_commit_callbacks
+):
+    lead = _sent_lead(dealership, django_capture_on_commit_callbacks, name="Jo Citizen")
+    other = _sent_lead(dealership, django_capture_on_commit_callbacks, name="Sam Buyer")
+    # Someone typed the wrong number into a lead: it now points at Sam's enquiry in EasyCars.
+    Lead.objects.filter(pk=other.pk).update(easycars_lead_number=None)
+    Lead.objects.filter(pk=lead.pk).update(easycars_lead_number=other.easycars_lead_number)
+
+    log = _sync(django_capture_on_commit_callbacks, dealership)
+
+    lead.refresh_from_db()
+    assert lead.name == "Jo Citizen"
+    assert log.records_failed == 1
+    assert "another enquiry" in log.item_failures[0]["message"]
+
+
+def test_easycars_failing_for_one_lead_does_not_stop_the_others(
+    easycars, dealership, settings, django_capture_on_commit_callbacks
+):
+    leads = [_sent_lead(dealership, django_capture_on_commit_callbacks) for _ in range(3)]
+    settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "LEAD_PUSH_CONCURRENCY": 1}  # one call at a time
+    easycars.control.add_fault("LeadService/GetLeadDetail", "http_error", status=500, count=4)  # all retries of one
+
+    log = _sync(django_capture_on_commit_callbacks, dealership)
+
+    assert (log.records_total, log.records_unchanged, log.records_failed) == (3, 2, 1)
+    assert log.status == SyncLog.Status.WARNING
+    assert sum(1 for lead in Lead.objects.filter(pk__in=[x.pk for x in leads]) if lead.last_synced_from_easycars) == 2
