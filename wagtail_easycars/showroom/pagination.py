@@ -1,9 +1,11 @@
-"""A paginator that counts the results in the page query itself.
+"""A paginator for large filtered listings: one scan to count and pick the page, then the page's rows.
 
-Django's ``Paginator`` runs ``COUNT(*)`` and then the page query: two scans of the same filtered
-rows. With a free-text search each scan evaluates the search on every row, so the showroom asks
-for ``COUNT(*) OVER ()`` alongside the page instead (one scan). An empty page (past the end) falls
-back to an ordinary count to find the last page, as ``Paginator.get_page`` does.
+Django's ``Paginator`` runs ``COUNT(*)`` and then ``ORDER BY ... OFFSET ... LIMIT`` over full rows:
+two scans of the same filtered rows (each evaluating a free-text search on every row) and a sort
+of wide rows (costly on deep pages, where the database must sort nearly everything). Here the
+first query sorts only ids and counts with ``COUNT(*) OVER ()``; the second fetches the page's
+full rows by id. Two queries whatever the page; an empty page (past the end) falls back to a
+count to find the last page, as ``Paginator.get_page`` does.
 """
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -17,10 +19,17 @@ class SingleScanPaginator(Paginator):
         except PageNotAnInteger:
             number = 1
         bottom = (number - 1) * self.per_page
-        rows = list(self.object_list.annotate(_total_count=Window(Count("pk")))[bottom : bottom + self.per_page])
+        window = (
+            self.object_list.prefetch_related(None)
+            .annotate(_total_count=Window(Count("pk")))
+            .values_list("pk", "_total_count")[bottom : bottom + self.per_page]
+        )
+        rows = list(window)
         if rows:
-            self.__dict__["count"] = rows[0]._total_count
-            return self._get_page(rows, number, self)
+            self.__dict__["count"] = rows[0][1]
+            position = {pk: index for index, (pk, _total) in enumerate(rows)}
+            objects = sorted(self.object_list.filter(pk__in=position), key=lambda obj: position[obj.pk])
+            return self._get_page(objects, number, self)
         try:
             return self.page(number)
         except EmptyPage:
