@@ -575,3 +575,22 @@ def test_enquiry_on_a_vehicle_page_reaches_easycars_with_the_page_url(
     assert body["VehicleSourcePageURL"].endswith(f"/vehicles/{vehicle.slug}/")
     lead = Lead.objects.get()
     assert lead.easycars_lead_number == easycars.control.leads()[0]["LeadNumber"]
+
+
+def test_enquiry_is_kept_when_the_queue_is_down_and_the_sweeper_sends_it(
+    easycars, dealership, vehicle, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr("django_q.tasks.async_task", broker_down)
+    lead = _enquiry(django_capture_on_commit_callbacks, dealership=dealership, vehicle=vehicle)  # no exception
+    assert lead.sync_state == Lead.SyncState.PENDING
+    monkeypatch.undo()
+    Lead.objects.filter(pk=lead.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
+
+    assert tasks.sweep_pending_leads() == 1
+
+    lead.refresh_from_db()
+    assert lead.sync_state == Lead.SyncState.SENT
+    assert len(_received(easycars)) == 1
