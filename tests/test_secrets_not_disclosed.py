@@ -161,7 +161,7 @@ def test_stock_syncs_and_their_logs_disclose_nothing(captured, sandbox_settings,
     assert_not_disclosed(stored + everything_logged(captured), SECRETS + sandbox_secrets)
 
 
-def crawl_admin(client, start="/admin/", limit=80):
+def crawl_admin(client, start="/admin/", limit=50):
     """GET admin pages reachable from ``start`` (up to ``limit``), EasyCars pages first.
 
     Links that change state are skipped, and sorting/paging variants of a listing count once.
