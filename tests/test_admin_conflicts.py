@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.models import ModelLogEntry
+from wagtail.log_actions import registry as log_registry
 
 from wagtail_easycars.models import FieldChange, PotentialDuplicate, Vehicle, VehicleConflict
 
@@ -85,7 +85,7 @@ def test_accept_easycars_applies_the_value_unlocks_and_records_the_change(client
 def test_resolution_is_in_the_vehicles_audit_history(client, editor, conflict):
     resolve(client, conflict, "accept_easycars")
 
-    entry = ModelLogEntry.objects.for_instance(conflict.vehicle).get(action="wagtail_easycars.conflict.accept_easycars")
+    entry = log_registry.get_logs_for_instance(conflict.vehicle).get(action="wagtail_easycars.conflict.accept_easycars")
     assert entry.user == editor
     assert entry.message == "Accepted the EasyCars price"
     history = client.get(reverse(f"{VEHICLES}:history", args=[conflict.vehicle_id])).content.decode()
@@ -150,7 +150,7 @@ def test_unlocking_a_field_lets_easycars_manage_it_again(client, editor, dealers
     vehicle.refresh_from_db()
     assert vehicle.locked_fields == ["price"]
     assert "managed by EasyCars again" in response.content.decode()
-    assert ModelLogEntry.objects.for_instance(vehicle).filter(action="wagtail_easycars.vehicle.unlock").exists()
+    assert log_registry.get_logs_for_instance(vehicle).filter(action="wagtail_easycars.vehicle.unlock").exists()
 
 
 def test_a_field_with_an_open_conflict_is_resolved_not_unlocked(client, editor, conflict):
@@ -204,7 +204,7 @@ def test_keep_separate_closes_the_report_and_leaves_both_vehicles(client, editor
     duplicate.refresh_from_db()
     assert duplicate.resolution == PotentialDuplicate.Resolution.KEPT_SEPARATE
     assert Vehicle.objects.get(pk=duplicate.manual_vehicle_id).status == Vehicle.Status.AVAILABLE
-    entry = ModelLogEntry.objects.for_instance(duplicate.manual_vehicle).get()
+    entry = log_registry.get_logs_for_instance(duplicate.manual_vehicle).get()
     assert entry.message == "Kept separate from 'Feed Ranger XLT'"
 
 

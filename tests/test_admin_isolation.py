@@ -13,11 +13,12 @@ from types import SimpleNamespace
 
 import pytest
 from django.urls import get_resolver, reverse
+from wagtail.log_actions import log
 
 from wagtail_easycars.models import FieldChange, Lead, PotentialDuplicate, Vehicle, VehicleConflict
 
 from .admin_support import make_editor
-from .factories import DealershipFactory, EasyCarsVehicleFactory, LeadFactory, VehicleFactory
+from .factories import DealershipFactory, EasyCarsVehicleFactory, LeadFactory, SuperuserFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -174,6 +175,14 @@ LISTING_PROBES = [
     _chooser_listing("dealership", "choose"),
     _chooser_listing("dealership", "choose_results"),
     _chooser_listing("dealership", "chosen_multiple"),
+    # Wagtail's own audit-log report: B's vehicle and lead entries carry B's titles and names.
+    Probe("site history", lambda b: reverse("wagtailadmin_reports:site_history"), methods=("get",)),
+    Probe("site history results", lambda b: reverse("wagtailadmin_reports:site_history_results"), methods=("get",)),
+    Probe(
+        "site history export",
+        lambda b: reverse("wagtailadmin_reports:site_history") + "?export=csv",
+        methods=("get",),
+    ),
     Probe(
         "vehicle bulk delete of all",
         lambda b: reverse("wagtail_bulk_action", args=["wagtail_easycars", "vehicle", "delete"]) + "?id=all",
@@ -215,6 +224,9 @@ def b():
         sync_state=Lead.SyncState.FAILED,
         sync_error="bravo-secret-note",
     )
+    editor_of_b = SuperuserFactory()
+    log(vehicle, "wagtail.edit", user=editor_of_b)
+    log(lead, "wagtail.edit", user=editor_of_b)
     return SimpleNamespace(
         dealership=dealership,
         vehicle=vehicle,
@@ -303,14 +315,23 @@ def test_the_walk_covers_every_route_of_the_package():
 
 
 def test_superuser_reaches_every_dealership(client, b):
-    from .factories import SuperuserFactory
-
     client.force_login(SuperuserFactory())
 
     assert client.get(reverse(f"{VEHICLES}:edit", args=[b.vehicle.pk])).status_code == 200
     assert client.get(reverse(f"{LEADS}:inspect", args=[b.lead.pk])).status_code == 200
     assert client.get(reverse(f"{DEALERSHIPS}:edit", args=[b.dealership.pk])).status_code == 200
     assert "Bravo Ute" in client.get(reverse(f"{VEHICLES}:list")).content.decode()
+    assert "Bravo Buyer" in client.get(reverse("wagtailadmin_reports:site_history")).content.decode()
+
+
+def test_member_sees_their_own_dealerships_entries_in_site_history(member_of_a, b):
+    alpha_vehicle = Vehicle.objects.get(title="Alpha Hatch")
+    log(alpha_vehicle, "wagtail.edit", user=SuperuserFactory())
+
+    html = member_of_a.get(reverse("wagtailadmin_reports:site_history")).content.decode()
+
+    assert "Alpha Hatch" in html
+    assert "Bravo Ute" not in html
 
 
 def test_dealership_screens_are_superuser_only(member_of_a):

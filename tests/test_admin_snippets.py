@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
-from wagtail.models import ModelLogEntry
+from wagtail.log_actions import registry as log_registry
 
 from wagtail_easycars.models import FieldChange, Lead, Vehicle, VehicleConflict
 
@@ -292,7 +292,7 @@ def test_retry_sync_queues_a_failed_lead_and_the_worker_sends_it(
     assert lead.sync_state == Lead.SyncState.SENT
     assert lead.easycars_lead_number
     assert lead.easycars_lead_number in client.get(reverse(f"{LEADS}:inspect", args=[lead.pk])).content.decode()
-    entry = ModelLogEntry.objects.for_instance(lead).get(action="wagtail_easycars.lead.retry_sync")
+    entry = log_registry.get_logs_for_instance(lead).get(action="wagtail_easycars.lead.retry_sync")
     assert entry.user == editor
 
 
@@ -402,7 +402,7 @@ def test_credential_log_actions_have_readable_labels(client, dealership):
         user=superuser,
         data={"created": False, "changed_secrets": ["account_secret"], "tested": True},
     )
-    entry = ModelLogEntry.objects.for_instance(dealership).get()
+    entry = log_registry.get_logs_for_instance(dealership).get()
 
     assert dict(registry.get_choices())["wagtail_easycars.credentials.pause"] == "Pause EasyCars syncing"
     assert entry.message == "Changed the EasyCars credentials (Account Secret)"

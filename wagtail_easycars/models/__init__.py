@@ -1,5 +1,6 @@
 """The package's public models."""
 
+from .audit import DealershipLogEntry
 from .credentials import EasyCarsCredential
 from .dealerships import Dealership, DealershipMembership
 from .history import FieldChange
@@ -9,6 +10,7 @@ from .vehicles import PotentialDuplicate, Vehicle, VehicleConflict, VehicleImage
 
 __all__ = [
     "Dealership",
+    "DealershipLogEntry",
     "DealershipMembership",
     "EasyCarsCredential",
     "FieldChange",
