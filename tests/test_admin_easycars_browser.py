@@ -265,6 +265,16 @@ def test_admin_connects_syncs_and_reads_the_result(
     rows = page.locator("#listing-results tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(f"#{run.pk} Stock")
-    page.goto(f"{live_server.url}/admin/easycars/history/?status=failed")
+    # ... and with the listing's own filter panel: status "Failed" leaves the one failed night.
+    page.goto(f"{live_server.url}/admin/easycars/history/")
+    expect(rows).to_have_count(25)
+    page.click("button[aria-label='Show filters']")
+    page.click("button[aria-controls='drilldown-id_status']")
+    panel = page.locator("#drilldown-id_status")
+    if panel.locator("select").count():
+        panel.locator("select").select_option("failed")
+    else:
+        panel.get_by_label("Failed", exact=True).check()
     expect(rows).to_have_count(1)
     assert re.search(r"failed", rows.first.inner_text(), re.IGNORECASE)
+    expect(page).to_have_url(re.compile(r"status=failed"))
