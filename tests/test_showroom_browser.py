@@ -189,3 +189,14 @@ def test_shopper_filters_opens_a_vehicle_and_sends_an_enquiry(live_server, brows
     )
     assert (lead.data_source, lead.vehicle_interest, lead.finance_status) == ("webform", "test_drive", "yes")
     assert os.path.getsize(SCREENSHOTS / "showroom-detail.png") > 10_000
+
+    # On a phone nothing scrolls sideways, and the filter panel starts folded.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for url in ("/vehicles/", f"/vehicles/{volvo.slug}/"):
+        page.goto(f"{live_server.url}{url}")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), url
+        if os.environ.get("EASYCARS_PHONE_SCREENSHOTS"):
+            name = "listing" if url == "/vehicles/" else "detail"
+            page.screenshot(path=f"{os.environ['EASYCARS_PHONE_SCREENSHOTS']}/phone-{name}.png", full_page=True)
+    page.goto(f"{live_server.url}/vehicles/")
+    assert page.locator("[data-ec-filters]").get_attribute("open") is None
