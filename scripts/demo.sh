@@ -45,7 +45,7 @@ cd "$ROOT/example_site"
 echo "==> migrate"
 "$PY" manage.py migrate --no-input -v 0
 echo "==> seed the demo"
-"$PY" manage.py easycars_demo --username "$USERNAME" --password "$PASSWORD" --admin-url "http://$HOST:$PORT/admin/"
+"$PY" manage.py easycars_demo --username "$USERNAME" --password "$PASSWORD" --site-url "http://$HOST:$PORT/"
 
 pids=()
 stop_all() {

@@ -14,12 +14,12 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
-from wagtail.models import ModelLogEntry, Site
+from wagtail.models import Site
 
 from tests.factories import CredentialFactory, DealershipFactory
 from wagtail_easycars import crypto
 from wagtail_easycars.management.commands.easycars_demo import SANDBOX_ACCOUNT, showroom_page_model
-from wagtail_easycars.models import Dealership, DealershipMembership, EasyCarsCredential
+from wagtail_easycars.models import Dealership, DealershipLogEntry, DealershipMembership, EasyCarsCredential
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def set_all(slug, *extra):
 
 
 def log_entries(action):
-    return list(ModelLogEntry.objects.filter(action=action).order_by("pk"))
+    return list(DealershipLogEntry.objects.filter(action=action).order_by("pk"))
 
 
 def assert_no_secret(text):
@@ -370,7 +370,9 @@ def test_rotate_keys_without_a_key_explains(settings, monkeypatch):
 def test_demo_seeds_a_dealership_admin_and_sandbox_credentials():
     output = run("easycars_demo")
     dealership = Dealership.objects.get(slug="demo-motors")
-    assert dealership.site == Site.objects.get(is_default_site=True)
+    site = Site.objects.get(is_default_site=True)
+    assert dealership.site == site
+    assert (site.hostname, site.port) == ("127.0.0.1", 8000)  # page URLs point at the running demo
     credential = dealership.easycars_credential
     assert {field: getattr(credential, field) for field in SANDBOX_ACCOUNT} == SANDBOX_ACCOUNT
     assert credential.environment == "test"
@@ -415,6 +417,12 @@ def test_demo_creates_a_vehicles_page_when_the_site_has_a_showroom_page_type():
     assert page.title == "Vehicles"
     assert page.live
     assert page.get_parent().pk == Site.objects.get(is_default_site=True).root_page_id
+
+
+def test_demo_rejects_a_site_url_that_is_not_http():
+    with pytest.raises(CommandError, match="--site-url must be an http"):
+        run("easycars_demo", "--site-url", "127.0.0.1:8000")
+    assert not Dealership.objects.exists()
 
 
 def test_demo_credentials_are_the_sandboxes_first_account():

@@ -6,6 +6,8 @@ credentials, and — when the site defines a showroom page type — a "Vehicles"
 home page.
 """
 
+from urllib.parse import urlsplit
+
 from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
@@ -55,7 +57,9 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="admin", help="Admin username (default: admin).")
         parser.add_argument("--password", default="changeme", help="Admin password (default: changeme).")
         parser.add_argument(
-            "--admin-url", default="http://127.0.0.1:8000/admin/", help="Printed with the login at the end."
+            "--site-url",
+            default="http://127.0.0.1:8000/",
+            help="Where the demo site runs; the default Wagtail Site gets this host name and port.",
         )
 
     def handle(self, *args, **options):
@@ -63,8 +67,11 @@ class Command(BaseCommand):
             crypto.load_keyring()
         except crypto.EncryptionKeyError as exc:
             raise CommandError(str(exc)) from None
+        site_url = urlsplit(options["site_url"])
+        if site_url.scheme not in ("http", "https") or not site_url.hostname:
+            raise CommandError(f"--site-url must be an http(s) URL, not {options['site_url']!r}.")
         with transaction.atomic():
-            site = self._default_site()
+            site = self._default_site(site_url)
             dealership = self._dealership(options["dealership"], options["name"], site)
             user = self._admin_user(options["username"], options["password"])
             DealershipMembership.objects.update_or_create(
@@ -77,16 +84,18 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo dealership {dealership.name!r} ({dealership.slug}) is ready."))
         if listing is not None:
             self.stdout.write(f"Vehicles page: {listing.full_url or listing.url_path}")
-        self.stdout.write(f"Admin: {options['admin_url']}")
+        self.stdout.write(f"Admin: {site.root_url}/admin/")
         self.stdout.write(f"Login: {options['username']} / {options['password']}")
 
-    def _default_site(self):
+    def _default_site(self, site_url):
         site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
         if site is None:
             raise CommandError("There is no default Wagtail Site; run migrate first (it creates one).")
-        if site.site_name != "Demo Motors":
-            site.site_name = "Demo Motors"
-            site.save(update_fields=["site_name"])
+        # Page URLs and the admin's "view live" links then point at the running demo.
+        site.site_name = "Demo Motors"
+        site.hostname = site_url.hostname
+        site.port = site_url.port or (443 if site_url.scheme == "https" else 80)
+        site.save(update_fields=["site_name", "hostname", "port"])
         return site
 
     def _dealership(self, slug, name, site):
