@@ -324,3 +324,21 @@ def test_logs_filter_by_start_date_inclusive(admin_of, dealership):
         SyncLogFactory(dealership=dealership, started_at=dt.datetime(2026, 2, day, 23, 0, tzinfo=dt.UTC))
     body = admin_of(dealership).get(API + "sync/logs/", {"startedFrom": "2026-02-04", "startedTo": "2026-02-05"}).json()
     assert sorted(log["startedAt"][:10] for log in body["logs"]) == ["2026-02-04", "2026-02-05"]
+
+
+def test_stock_trigger_starts_a_manual_stock_run(admin_of, dealership):
+    CredentialFactory(dealership=dealership)
+    client = admin_of(dealership)
+    body = client.post(API + "sync/stock/").json()
+    log = SyncLog.objects.get(pk=body["runId"])
+    assert (log.sync_type, log.trigger, log.triggered_by, body["started"]) == ("stock", "manual", client.user, True)
+
+
+def test_stock_trigger_runs_the_sync_against_the_sandbox(
+    admin_of, dealership, sandbox_settings, django_capture_on_commit_callbacks
+):
+    CredentialFactory(dealership=dealership)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_id = admin_of(dealership).post(API + "sync/stock/").json()["runId"]
+    log = SyncLog.objects.get(pk=run_id)
+    assert (log.status, log.records_created) == ("success", 20)

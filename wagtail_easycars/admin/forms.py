@@ -45,22 +45,22 @@ class CredentialForm(forms.Form):
     client_id = forms.CharField(
         label=_("Client ID"),
         max_length=100,
-        help_text=_("From EasyCars support when your API access was approved (a GUID)."),
+        help_text=_("Issued by EasyCars for your API access: a GUID such as 1A2B3C4D-0000-0000-0000-000000000000."),
     )
     client_secret = forms.CharField(
         label=_("Client Secret"),
         max_length=100,
-        help_text=_("Issued together with the Client ID."),
+        help_text=_("Issued by EasyCars together with the Client ID (also a GUID)."),
     )
     account_number = forms.CharField(
         label=_("Account Number"),
         max_length=ACCOUNT_NUMBER_MAX_LENGTH,
-        help_text=_("Your dealership's EasyCars account number, shown in EasyCars under Settings › Account."),
+        help_text=_("Your dealership's account number, provided by EasyCars: EC followed by digits."),
     )
     account_secret = forms.CharField(
         label=_("Account Secret"),
         max_length=ACCOUNT_SECRET_MAX_LENGTH,
-        help_text=_("The API secret of that account, from the same EasyCars settings page."),
+        help_text=_("The secret EasyCars provided with that account number (a GUID)."),
     )
     yard_code = forms.CharField(
         label=_("Yard code"),

@@ -12,7 +12,7 @@ from django.views.generic import FormView, TemplateView
 from wagtail.admin import messages
 from wagtail.admin.views.generic import PermissionCheckedMixin, WagtailAdminTemplateMixin
 from wagtail.log_actions import log
-from wagtail.models import ModelLogEntry
+from wagtail.log_actions import registry as log_registry
 
 from ..sync import client as easycars_client
 from .dealership_context import DealershipContextMixin, credential_permission_policy
@@ -65,7 +65,7 @@ def connection_test_outcome(account):
     elif result.failed_pair == "account":
         message = _(
             "EasyCars accepted the Client ID and Client Secret but rejected the Account Number or the "
-            "Account Secret. Check both in EasyCars under Settings › Account."
+            "Account Secret. Check both against the values EasyCars provided for your dealership's account."
         )
         fields = ["account_number", "account_secret"]
     else:
@@ -85,7 +85,7 @@ def log_connection_test(dealership, user, outcome):
 
 def credential_history(dealership, limit=10):
     return (
-        ModelLogEntry.objects.for_instance(dealership)
+        log_registry.get_logs_for_instance(dealership)
         .filter(action__in=CREDENTIAL_ACTIONS)
         .select_related("user")
         .order_by("-timestamp", "-pk")[:limit]
