@@ -131,7 +131,8 @@ class VehicleListingPageMixin(RoutablePageMixin, models.Model):
         if dealership is None or not self.facets_cache_seconds:
             return vehicle_facets(queryset)
         cache = caches[get_setting("CACHE_ALIAS")]
-        key = f"wagtail_easycars:showroom:facets:{dealership.pk}"
+        # Per page too: a subclass may narrow get_listing_queryset (e.g. cars only).
+        key = f"wagtail_easycars:showroom:facets:{self.pk}:{dealership.pk}"
         facets = cache.get(key)
         if facets is None:
             facets = vehicle_facets(queryset)

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -44,7 +43,7 @@ def odometer(vehicle):
     if vehicle.odometer is None:
         return ""
     unit = _("mi") if vehicle.odometer_in_miles else _("km")
-    return format_html("{} {}", f"{vehicle.odometer:,}", unit)
+    return f"{vehicle.odometer:,} {unit}"  # digits, commas and a translated unit: nothing to escape
 
 
 @register.simple_tag
