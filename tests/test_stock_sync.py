@@ -328,3 +328,22 @@ def test_saving_an_easycars_vehicle_without_changes_locks_nothing(dealership, sa
     car.refresh_from_db()
     assert car.locked_fields == []
     assert not FieldChange.objects.exists()
+
+
+def test_a_user_of_another_dealership_cannot_resolve_a_conflict(dealership, sandbox):
+    from django.core.exceptions import PermissionDenied
+
+    from .factories import MembershipFactory
+
+    sync(dealership)
+    number = sandbox.control.stock()[0]["StockNumber"]
+    car = vehicle(dealership, number)
+    car.price = Decimal("999")
+    car.save()
+    sandbox.control.edit_stock(number, {"Price": 20000})
+    sync(dealership)
+    outsider = MembershipFactory().user
+    with pytest.raises(PermissionDenied):
+        conflicts.resolve_conflict(VehicleConflict.objects.get(), "accept_easycars", outsider)
+    car.refresh_from_db()
+    assert car.price == Decimal("999.00")

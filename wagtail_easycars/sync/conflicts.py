@@ -4,17 +4,24 @@ Called by the admin (with the acting user); all writes use ``update()`` so they 
 fields through :mod:`wagtail_easycars.sync.locks`.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import FieldChange, Lead, PotentialDuplicate, Vehicle, VehicleConflict, VehicleImage
+from ..models import Dealership, FieldChange, Lead, PotentialDuplicate, Vehicle, VehicleConflict, VehicleImage
 from .mapping import SYNC_FIELDS, from_json, to_json
 
 
 class ResolutionError(ValueError):
     """The resolution cannot be applied (already resolved, unknown choice or field)."""
+
+
+def _check_tenant(user, dealership_id):
+    """Defence in depth: views check permissions; this refuses another dealership's records."""
+    if user is not None and not Dealership.objects.for_user(user).filter(pk=dealership_id).exists():
+        raise PermissionDenied
 
 
 def resolve_conflict(conflict, resolution, user):
@@ -24,6 +31,7 @@ def resolve_conflict(conflict, resolution, user):
         raise ResolutionError(_("Unknown resolution %(value)r.") % {"value": resolution})
     if conflict.field not in SYNC_FIELDS:
         raise ResolutionError(_("%(field)s is not a field the sync manages.") % {"field": conflict.field})
+    _check_tenant(user, conflict.vehicle.dealership_id)
     now = timezone.now()
     with transaction.atomic():
         current = VehicleConflict.objects.select_for_update().get(pk=conflict.pk)
@@ -69,6 +77,7 @@ def resolve_duplicate(duplicate, resolution, user):
     lost: delete it by hand once checked)."""
     if resolution not in (PotentialDuplicate.Resolution.MERGED, PotentialDuplicate.Resolution.KEPT_SEPARATE):
         raise ResolutionError(_("Unknown resolution %(value)r.") % {"value": resolution})
+    _check_tenant(user, duplicate.dealership_id)
     now = timezone.now()
     with transaction.atomic():
         current = PotentialDuplicate.objects.select_for_update().get(pk=duplicate.pk)

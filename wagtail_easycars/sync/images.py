@@ -69,7 +69,9 @@ def _public_address(host, port):
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
         raise ImageError(_("the host %(host)s cannot be resolved") % {"host": host})
-    addresses = [info[4][0] for info in infos]
+    # IPv4 first: hosts such as "localhost" often list ::1 first while the server listens on IPv4.
+    addresses = sorted({info[4][0]: info[0] for info in infos}.items(), key=lambda a: a[1] != socket.AF_INET)
+    addresses = [address for address, _family in addresses]
     if host.lower() not in allowed:
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%")[0])
