@@ -18,7 +18,14 @@ from wagtail.log_actions import log
 from wagtail_easycars.models import FieldChange, Lead, PotentialDuplicate, Vehicle, VehicleConflict
 
 from .admin_support import make_editor
-from .factories import DealershipFactory, EasyCarsVehicleFactory, LeadFactory, SuperuserFactory, VehicleFactory
+from .factories import (
+    CredentialFactory,
+    DealershipFactory,
+    EasyCarsVehicleFactory,
+    LeadFactory,
+    SuperuserFactory,
+    VehicleFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +42,8 @@ ALL_PERMISSIONS = (
         for model in ("vehicle", "lead", "dealership")
         for action in ("add", "change", "delete", "view")
     ),
+    "wagtail_easycars.manage_credentials",
+    "wagtail_easycars.view_sync_status",
 )
 
 #: Text that only B's objects contain: none of it may appear in any answer to A's member.
@@ -227,6 +236,8 @@ def b():
     editor_of_b = SuperuserFactory()
     log(vehicle, "wagtail.edit", user=editor_of_b)
     log(lead, "wagtail.edit", user=editor_of_b)
+    log(CredentialFactory(dealership=dealership), "wagtail_easycars.credentials.set", user=editor_of_b)
+    log(dealership, "wagtail_easycars.credentials.pause", user=editor_of_b)
     return SimpleNamespace(
         dealership=dealership,
         vehicle=vehicle,

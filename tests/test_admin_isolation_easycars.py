@@ -8,7 +8,7 @@ by ``?dealership=<B>``. Nothing may answer with B's data or change B.
 
 import pytest
 from django.urls import get_resolver, reverse
-from wagtail.models import ModelLogEntry
+from wagtail.log_actions import registry as log_registry
 
 from wagtail_easycars.admin.easycars_views import NAMESPACE
 from wagtail_easycars.models import EasyCarsCredential, SyncLog
@@ -70,7 +70,7 @@ def assert_b_untouched(b):
     credential = EasyCarsCredential.objects.get(pk=b["credential"].pk)
     assert (credential.is_active, credential.account_number) == (True, "EC009999")
     assert list(SyncLog.objects.filter(dealership=b["dealership"])) == [b["log"]]
-    assert not ModelLogEntry.objects.for_instance(b["dealership"]).exists()
+    assert not log_registry.get_logs_for_instance(b["dealership"]).exists()
 
 
 def test_the_walk_finds_the_screens_and_endpoints():

@@ -1,7 +1,7 @@
 """The EasyCars settings screen: test without saving, save rules, secrets never echoed, pause, delete, audit log."""
 
 import pytest
-from wagtail.models import ModelLogEntry
+from wagtail.log_actions import registry as log_registry
 
 from wagtail_easycars.models import EasyCarsCredential
 
@@ -27,7 +27,7 @@ def form_data(account, **overrides):
 
 
 def actions(dealership):
-    return list(ModelLogEntry.objects.for_instance(dealership).order_by("pk").values_list("action", flat=True))
+    return list(log_registry.get_logs_for_instance(dealership).order_by("pk").values_list("action", flat=True))
 
 
 def test_unconfigured_dealership_gets_an_empty_connection_form(admin_of):
@@ -81,7 +81,7 @@ def test_connection_test_names_the_rejected_client_pair(admin_of, sandbox_settin
 def test_connection_test_is_recorded_in_the_audit_log(admin_of, sandbox_settings):
     dealership = DealershipFactory()
     admin_of(dealership).post(URL, {**form_data(sandbox_settings.account), "action": "test"})
-    entry = ModelLogEntry.objects.for_instance(dealership).get()
+    entry = log_registry.get_logs_for_instance(dealership).get()
     assert (entry.action, entry.data) == ("wagtail_easycars.credentials.test", {"ok": True, "failed_pair": None})
 
 
@@ -121,7 +121,7 @@ def test_save_without_testing_box_saves_and_says_so_in_the_audit_log(admin_of):
         account_secret="NEW-ACCOUNT-SECRET-9a7e",
     )
     client.post(URL, {**data, "action": "save"})
-    entry = ModelLogEntry.objects.for_instance(dealership).get(action="wagtail_easycars.credentials.set")
+    entry = log_registry.get_logs_for_instance(dealership).get(action="wagtail_easycars.credentials.set")
     assert entry.data["tested"] is False
     assert "NEW-ACCOUNT-SECRET-9a7e" not in str(entry.data)
 

@@ -18,7 +18,7 @@ from wagtail.models import ModelLogEntry
 
 from tests.factories import CredentialFactory, DealershipFactory, MembershipFactory, SuperuserFactory
 from wagtail_easycars import crypto
-from wagtail_easycars.models import EasyCarsCredential, SyncLog
+from wagtail_easycars.models import DealershipLogEntry, EasyCarsCredential, SyncLog
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +122,7 @@ def test_credentials_commands_disclose_nothing(captured, monkeypatch, settings):
     }
     output += run("easycars_rotate_keys")
     output += run("easycars_credentials", "delete", "--dealership", "north")
-    audit = repr(list(ModelLogEntry.objects.values()))
+    audit = repr(list(ModelLogEntry.objects.values()) + list(DealershipLogEntry.objects.values()))
     assert "Created EasyCars credentials" in output
     assert "re-encrypted under key 'new'" in output
     assert_not_disclosed(output + audit + everything_logged(captured))

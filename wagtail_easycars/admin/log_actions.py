@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import LogFormatter
 
-from ..models import DealershipLogEntry, Lead, Vehicle
+from ..models import Dealership, DealershipLogEntry, EasyCarsCredential, Lead, Vehicle
 
 SECRET_LABELS = {
     "client_id": _("Client ID"),
@@ -132,7 +132,7 @@ LOG_ACTIONS = {
 def register_log_actions(actions):
     for action, formatter in LOG_ACTIONS.items():
         actions.register_action(action)(formatter)
-    # Entries about a dealership's vehicles and leads remember the dealership, so Wagtail's
-    # Site history report shows them only to its members (see DealershipLogEntry).
-    for model in (Vehicle, Lead):
+    # Entries about a dealership, its credentials, vehicles and leads remember the dealership, so
+    # Wagtail's Site history report shows them only to its members (see DealershipLogEntry).
+    for model in (Dealership, EasyCarsCredential, Vehicle, Lead):
         actions.register_model(model, DealershipLogEntry)

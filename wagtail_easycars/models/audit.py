@@ -8,7 +8,8 @@ from .dealerships import Dealership
 
 class DealershipLogEntryManager(ModelLogEntryManager):
     def log_action(self, instance, action, **kwargs):
-        kwargs.setdefault("dealership_id", getattr(instance, "dealership_id", None))
+        dealership_id = instance.pk if isinstance(instance, Dealership) else getattr(instance, "dealership_id", None)
+        kwargs.setdefault("dealership_id", dealership_id)
         return super().log_action(instance, action, **kwargs)
 
     def viewable_by_user(self, user):
@@ -28,11 +29,13 @@ class DealershipLogEntryManager(ModelLogEntryManager):
 
 
 class DealershipLogEntry(BaseLogEntry):
-    """Audit-log entries of a dealership's vehicles and leads (registered in ``wagtail_hooks``).
+    """Audit-log entries of dealerships and their credentials, vehicles and leads.
 
-    Wagtail's own ``ModelLogEntry`` shows an entry to anyone allowed to see the object's type, so
-    its Site history report would list dealership B's vehicle titles and customer names to a
-    member of A; these entries remember their dealership and show only to its members.
+    Registered for those models in ``wagtail_hooks``. Wagtail's own ``ModelLogEntry`` shows an
+    entry to anyone allowed to see the object's type, so its Site history report would list
+    dealership B's vehicle titles, customer names and credential changes to a member of A;
+    these entries remember their dealership and show only to its members (and superusers).
+    Read them through ``wagtail.log_actions.registry.get_logs_for_instance(obj)``.
     """
 
     object_id = models.CharField(max_length=255, db_index=True)
