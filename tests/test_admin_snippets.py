@@ -312,6 +312,17 @@ def test_retry_sync_of_a_lead_still_rejected_shows_the_new_reason(
     assert escape(lead.sync_error) in html
 
 
+def test_retry_sync_asks_for_confirmation_showing_the_reason(client, editor, dealership):
+    lead = LeadFactory(dealership=dealership, sync_state=Lead.SyncState.FAILED, sync_error="Mobile is invalid")
+
+    html = client.get(reverse(f"{LEADS}:retry_sync", args=[lead.pk])).content.decode()
+
+    assert "Yes, retry sync" in html
+    assert "Mobile is invalid" in html
+    lead.refresh_from_db()
+    assert lead.sync_state == Lead.SyncState.FAILED
+
+
 def test_retry_sync_refuses_a_lead_that_has_not_failed(client, editor, dealership):
     lead = LeadFactory(dealership=dealership, sync_state=Lead.SyncState.SENT, easycars_lead_number="LN-1")
 
