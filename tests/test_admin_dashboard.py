@@ -246,3 +246,28 @@ def test_attention_counts_link_to_the_conflict_and_duplicate_lists(admin_of):
         reverse("wagtailsnippets_wagtail_easycars_vehicle:duplicates"),
         reverse("wagtailsnippets_wagtail_easycars_lead:list"),
     ]
+
+
+def menu_item_names(request):
+    from wagtail.admin.menu import admin_menu
+
+    names = set()
+    for item in admin_menu.menu_items_for_request(request):
+        submenu = getattr(item, "menu", None)
+        items = submenu.menu_items_for_request(request) if submenu else [item]
+        names.update(sub.name for sub in items)
+    return names
+
+
+def test_menu_shows_settings_only_to_users_who_manage_credentials(admin_of):
+    dealership = CredentialFactory().dealership
+    viewer = admin_of(dealership, permissions=("wagtailadmin.access_admin", "wagtail_easycars.view_sync_status"))
+    names = menu_item_names(viewer.get(URL).wsgi_request)
+    assert {"easycars-sync-dashboard", "easycars-sync-history"} <= names
+    assert "easycars-settings" not in names
+
+
+def test_menu_shows_all_three_screens_to_a_dealership_admin(admin_of):
+    dealership = CredentialFactory().dealership
+    names = menu_item_names(admin_of(dealership).get(URL).wsgi_request)
+    assert {"easycars-sync-dashboard", "easycars-sync-history", "easycars-settings"} <= names

@@ -99,6 +99,7 @@ class EasyCarsHistoryMenu(EasyCarsMenuEntry):
     url_name = "history"
     icon = "history"
     menu_label = _("Sync history")
+    menu_name = "easycars-sync-history"
     menu_item_class = _menu_item_class("SyncHistoryMenuItem", "view_sync_status")
 
 
@@ -107,6 +108,7 @@ class EasyCarsSettingsMenu(EasyCarsMenuEntry):
     url_name = "settings"
     icon = "key"
     menu_label = _("Settings")
+    menu_name = "easycars-settings"
     menu_item_class = _menu_item_class("EasyCarsSettingsMenuItem", "manage_credentials")
 
 
