@@ -225,14 +225,13 @@ def test_same_seed_gives_the_same_stock_and_another_seed_differs(sandbox, call):
     assert first != other
 
 
-def test_twenty_thousand_items_are_generated_and_served_quickly(sandbox, call):
-    started = time.monotonic()
+def test_twenty_thousand_items_are_generated_and_served(sandbox, call):
+    # How fast is for bench/ to say (docs/performance.md); tests do not assert timings.
     sandbox.control.reset(stock=20000, accounts=1)
     items = call("StockService", "GetAdvertisementStocks", ACCOUNT)["StockList"]
 
     assert len(items) == 20000
     assert len({item["StockNumber"] for item in items}) == 20000
-    assert time.monotonic() - started < 8
 
 
 def test_control_api_changes_show_in_the_next_stock_list(sandbox, call):
