@@ -244,3 +244,11 @@ def test_a_page_without_any_dealership_lists_nothing(client, showroom_site):
 
     assert response.status_code == 200
     assert listed_titles(response) == []
+
+
+def test_search_treats_like_wildcards_as_plain_text(client, listing_page, showroom_dealership):
+    VehicleFactory(dealership=showroom_dealership, title="100% original", make="Ford")
+    VehicleFactory(dealership=showroom_dealership, title="Plain", make="Ford")
+
+    assert listed_titles(client.get("/vehicles/?q=100%25")) == ["100% original"]
+    assert listed_titles(client.get("/vehicles/?q=_")) == []
