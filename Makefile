@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo test test-sqlite test-postgres lint format migrations-check clean-demo
+.PHONY: help install demo test test-sqlite test-postgres lint format migrations-check screenshots clean-demo
 
 help:
 	@echo "make demo              run the example site, the EasyCars sandbox and a django-q2 worker"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint              ruff check"
 	@echo "make format            ruff format + ruff check --fix"
 	@echo "make migrations-check  makemigrations --check for the package and the example site"
+	@echo "make screenshots       refresh docs/screenshots/ from the browser tests (needs chromium)"
 	@echo "make clean-demo        forget the demo database, media and key (.demo/, example_site/db.sqlite3)"
 
 $(PY):
@@ -49,6 +50,9 @@ format: install
 
 migrations-check: install
 	@scripts/migrations_check.sh
+
+screenshots: install
+	EASYCARS_SCREENSHOTS=1 $(PY) -m pytest -q -m browser
 
 clean-demo:
 	rm -rf .demo example_site/db.sqlite3 example_site/db.sqlite3-shm example_site/db.sqlite3-wal example_site/media example_site/.cache

@@ -1,6 +1,6 @@
 import pytest
 
-pytest_plugins = ["tests.sandbox_fixtures", "tests.showroom_fixtures", "tests.easycars_admin_support"]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.showroom_fixtures", "tests.easycars_admin_support", "tests.browser"]
 
 
 @pytest.fixture(autouse=True)

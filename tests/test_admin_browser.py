@@ -2,30 +2,17 @@
 
 import datetime
 import io
-import shutil
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from tests.admin_support import make_editor
+from tests.browser import browser_marks, chromium_page, expect
 from tests.factories import DealershipFactory, EasyCarsVehicleFactory, VehicleFactory
 from wagtail_easycars.models import FieldChange, PotentialDuplicate, Vehicle, VehicleConflict
 
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    sync_playwright = None
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(sync_playwright is None, reason="Playwright is not installed (pip install playwright)"),
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"Chromium not found at {CHROMIUM} (apt install chromium)"),
-]
+pytestmark = browser_marks
 
 STOCK = [
     # title, make, model, stock number, price, hours since sync, locked fields
@@ -40,16 +27,8 @@ STOCK = [
 
 @pytest.fixture
 def browser_page():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 860}, device_scale_factor=1)
-        page = context.new_page()
+    with chromium_page(1400, 860, device_scale_factor=1) as page:
         yield page
-        context.close()
-        browser.close()
 
 
 def seed_stock():
@@ -109,7 +88,9 @@ def stack(top_png, bottom_png, path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_editor_reviews_stock_and_accepts_the_easycars_price(live_server, browser_page, monkeypatch, settings):
+def test_editor_reviews_stock_and_accepts_the_easycars_price(
+    live_server, browser_page, screenshot_dir, monkeypatch, settings
+):
     # Playwright's sync API runs an event loop in this thread; the ORM calls here are still synchronous.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings.WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no network here: avatars would show as broken images
@@ -137,7 +118,7 @@ def test_editor_reviews_stock_and_accepts_the_easycars_price(live_server, browse
     expect(page.get_by_role("button", name="Accept EasyCars value")).to_be_visible()
     page.mouse.move(0, 0)
     inspect = page.screenshot(clip={"x": 0, "y": 0, "width": 1400, "height": 820})
-    stack(listing, inspect, SCREENSHOTS / "admin-vehicles.png")
+    stack(listing, inspect, screenshot_dir / "admin-vehicles.png")
 
     page.get_by_role("button", name="Accept EasyCars value").click()
     expect(page.get_by_text("now has the EasyCars value")).to_be_visible()

@@ -14,15 +14,14 @@ import datetime as dt
 import multiprocessing
 import queue
 import re
-import shutil
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connections
 from django.utils import timezone
 
+from tests.browser import browser_marks, chromium_page, expect
 from wagtail_easycars.models import EasyCarsCredential, SyncLog
 from wagtail_easycars.sync import mapping
 
@@ -30,20 +29,9 @@ from .admin_support import EDITOR_PERMISSIONS
 from .easycars_admin_support import SYNC_PERMISSIONS, make_sync_admin
 from .factories import DealershipFactory, SyncLogFactory
 
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+pytestmark = browser_marks
+
 STOCK = 24
-
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    sync_playwright = None
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(sync_playwright is None, reason="Playwright is not installed (pip install playwright)"),
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"Chromium not found at {CHROMIUM} (apt install chromium)"),
-]
 
 
 @pytest.fixture
@@ -51,17 +39,8 @@ def browser_page(monkeypatch):
     # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are
     # ordinary blocking calls, which Django would otherwise refuse next to a running loop.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 900}, device_scale_factor=1)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
+    with chromium_page(1400, 900, device_scale_factor=1) as page:
         yield page
-        context.close()
-        browser.close()
 
 
 def _in_thread(target, *args):
@@ -149,7 +128,7 @@ def seed_history(dealership):
         )
 
 
-def capture(page, name):
+def capture(page, path):
     """A screenshot of the whole admin page (Wagtail scrolls its content area, not the window)."""
     height = page.evaluate(
         "Math.max(document.documentElement.scrollHeight, document.querySelector('main').scrollHeight + 80)"
@@ -159,7 +138,7 @@ def capture(page, name):
     page.evaluate("document.querySelectorAll('main, .content-wrapper').forEach(el => el.scrollTo(0, 0))")
     page.evaluate("window.scrollTo(0, 0)")
     page.wait_for_timeout(900)  # let the progress bar's width transition finish
-    page.screenshot(path=SCREENSHOTS / name, full_page=True)
+    page.screenshot(path=path, full_page=True)
     page.set_viewport_size(size)
 
 
@@ -180,7 +159,14 @@ def fill_credentials(page, account, *, account_secret=None):
 
 
 def test_admin_connects_syncs_and_reads_the_result(
-    transactional_db, live_server, browser_page, sandbox_settings, task_queue_worker, slow_mapping, settings
+    transactional_db,
+    live_server,
+    browser_page,
+    screenshot_dir,
+    sandbox_settings,
+    task_queue_worker,
+    slow_mapping,
+    settings,
 ):
     # transactional_db comes first so a file-backed SQLite test database is set up before the
     # live server starts; with an in-memory one the server thread shares this thread's
@@ -210,8 +196,7 @@ def test_admin_connects_syncs_and_reads_the_result(
     expect(result).to_contain_text("both credential pairs were accepted")
     expect(page.locator("[data-easycars-save]")).to_be_enabled()
     assert not EasyCarsCredential.objects.filter(dealership=dealership).exists()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    capture(page, "admin-settings.png")
+    capture(page, screenshot_dir / "admin-settings.png")
 
     page.click("[data-easycars-save]")
     expect(page.locator("[data-easycars-masked]")).to_have_text("…" + account.account_number[-4:])
@@ -233,7 +218,7 @@ def test_admin_connects_syncs_and_reads_the_result(
         }""",
         timeout=30_000,
     )
-    capture(page, "admin-dashboard-running.png")
+    capture(page, screenshot_dir / "admin-dashboard-running.png")
 
     page.wait_for_function(
         """() => {
@@ -247,7 +232,7 @@ def test_admin_connects_syncs_and_reads_the_result(
     expect(page.locator("[data-easycars-card='stock'] [data-easycars-health]")).to_have_attribute(
         "data-easycars-health", "on_time"
     )
-    capture(page, "admin-dashboard-done.png")
+    capture(page, screenshot_dir / "admin-dashboard-done.png")
 
     # The run's detail (a page that does not poll).
     page.click("[data-easycars-card='stock'] dd a[href*='/history/']")
@@ -258,7 +243,7 @@ def test_admin_connects_syncs_and_reads_the_result(
     expect(page.locator("[data-easycars-run]")).to_have_attribute("data-status", run.status)
     expect(page.locator(".easycars-counts")).to_contain_text(str(STOCK))
     expect(page.locator("[data-easycars-touched] a")).to_have_count(STOCK)
-    capture(page, "admin-sync-detail.png")
+    capture(page, screenshot_dir / "admin-sync-detail.png")
 
     # The history, filtered to manual stock runs.
     page.goto(f"{live_server.url}/admin/easycars/history/?sync_type=stock&trigger=manual")

@@ -1,29 +1,16 @@
 """The showroom in a real Chromium: list, filter, open a vehicle, send an enquiry; saves the README screenshots."""
 
 import os
-import shutil
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
+from tests.browser import browser_marks, chromium_page, expect
 from tests.factories import DealershipFactory, VehicleFactory
 from tests.showroom_fixtures import add_listing_page, car_picture
 from wagtail_easycars.models import Lead, Vehicle, VehicleImage
 
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    sync_playwright = None
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(sync_playwright is None, reason="Playwright is not installed (pip install playwright)"),
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"Chromium not found at {CHROMIUM} (apt install chromium)"),
-]
+pytestmark = browser_marks
 
 STOCK = [
     # title, make, model, body, price, special, odometer, condition, colour (RGB)
@@ -62,16 +49,8 @@ FUELS = {"Volvo": "Diesel", "Toyota": "Diesel", "Ford": "Diesel", "Tesla": "Elec
 
 @pytest.fixture
 def browser_page():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
-        page = context.new_page()
+    with chromium_page(1280, 900, device_scale_factor=1) as page:
         yield page
-        context.close()
-        browser.close()
 
 
 def seed_showroom(site):
@@ -141,7 +120,9 @@ def seed_showroom(site):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_shopper_filters_opens_a_vehicle_and_sends_an_enquiry(live_server, browser_page, monkeypatch, settings):
+def test_shopper_filters_opens_a_vehicle_and_sends_an_enquiry(
+    live_server, browser_page, screenshot_dir, monkeypatch, settings
+):
     # Playwright's sync API runs an event loop in this thread; the ORM calls below are still synchronous.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from wagtail.models import Site
@@ -153,8 +134,7 @@ def test_shopper_filters_opens_a_vehicle_and_sends_an_enquiry(live_server, brows
     page.goto(f"{live_server.url}/vehicles/")
     expect(page.get_by_role("heading", name="8 vehicles")).to_be_visible()
     expect(page.get_by_text("Price on application")).to_be_visible()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "showroom-listing.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / "showroom-listing.png"), full_page=True)
 
     # Choosing a make submits the filter form at once; the state is in the URL.
     page.get_by_label("Make").select_option("Mazda")
@@ -170,7 +150,7 @@ def test_shopper_filters_opens_a_vehicle_and_sends_an_enquiry(live_server, brows
     expect(page.get_by_role("heading", level=1)).to_have_text("2021 Volvo V90 D5 Cross Country Inscription")
     expect(page.get_by_text("$61,990")).to_be_visible()
     expect(page.locator(".ec-description")).to_contain_text("<script>alert('x')</script> stays text.")
-    page.screenshot(path=str(SCREENSHOTS / "showroom-detail.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / "showroom-detail.png"), full_page=True)
 
     page.get_by_label("Your name").fill("Alex Shopper")
     page.get_by_label("Email").fill("alex@example.com")
@@ -188,15 +168,14 @@ def test_shopper_filters_opens_a_vehicle_and_sends_an_enquiry(live_server, brows
         dealership.pk,
     )
     assert (lead.data_source, lead.vehicle_interest, lead.finance_status) == ("webform", "test_drive", "yes")
-    assert os.path.getsize(SCREENSHOTS / "showroom-detail.png") > 10_000
+    assert os.path.getsize(screenshot_dir / "showroom-detail.png") > 10_000
 
     # On a phone nothing scrolls sideways, and the filter panel starts folded.
     page.set_viewport_size({"width": 390, "height": 844})
     for url in ("/vehicles/", f"/vehicles/{volvo.slug}/"):
         page.goto(f"{live_server.url}{url}")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), url
-        if os.environ.get("EASYCARS_PHONE_SCREENSHOTS"):
-            name = "listing" if url == "/vehicles/" else "detail"
-            page.screenshot(path=f"{os.environ['EASYCARS_PHONE_SCREENSHOTS']}/phone-{name}.png", full_page=True)
+        name = "listing" if url == "/vehicles/" else "detail"
+        page.screenshot(path=str(screenshot_dir / f"showroom-phone-{name}.png"), full_page=True)
     page.goto(f"{live_server.url}/vehicles/")
     assert page.locator("[data-ec-filters]").get_attribute("open") is None
