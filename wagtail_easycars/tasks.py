@@ -6,11 +6,10 @@ Workers are forked and tasks may run on another machine, so nothing here holds s
 import time
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 
 from . import schedules
 from .conf import get_setting
-from .models import Dealership, SyncLog
+from .models import SyncLog
 from .sync import lead_runs, leads, runs, stock
 
 # Leads (sync/leads.py, sync/lead_runs.py) ------------------------------------------------------
@@ -41,9 +40,7 @@ def sweep_pending_leads():
 
 
 def request_lead_sync(dealership, *, user=None, trigger=SyncLog.Trigger.MANUAL):
-    """Start (or join) a lead sync for ``dealership``; returns ``(SyncLog, started)``."""
-    if not isinstance(dealership, Dealership):
-        dealership = Dealership.objects.get(pk=dealership)
+    """Start (or join) a lead sync for ``dealership`` (a Dealership or its id): ``(SyncLog, started)``."""
     return lead_runs.request_lead_sync(dealership, user=user, trigger=trigger)
 
 
@@ -56,55 +53,17 @@ def request_stock_sync(dealership, *, user=None, trigger=SyncLog.Trigger.MANUAL)
     The run takes the dealership's lease now (so a second trigger joins it) and is queued once
     the current transaction commits.
     """
-    if not isinstance(dealership, Dealership):
-        dealership = Dealership.objects.get(pk=dealership)
-    log, started = runs.begin_run(
-        dealership, SyncLog.SyncType.STOCK, SyncLog.Direction.INBOUND, trigger=trigger, user=user
+    return runs.request_run(
+        dealership, SyncLog.SyncType.STOCK, "wagtail_easycars.tasks.run_stock_sync", trigger=trigger, user=user
     )
-    if started:
-        log_id = log.pk
-        transaction.on_commit(lambda: _enqueue_stock_run(log_id))
-    return log, started
-
-
-def _enqueue_stock_run(log_id):
-    from django_q.tasks import async_task
-
-    try:
-        task_id = async_task(
-            "wagtail_easycars.tasks.run_stock_sync",
-            log_id,
-            task_name=f"wagtail_easycars:stock-sync:{log_id}",
-            timeout=get_setting("TASK_TIMEOUT"),
-        )
-    except Exception as exc:  # broker unreachable: close the run now rather than leave it waiting
-        log = SyncLog.objects.filter(pk=log_id, status=SyncLog.Status.IN_PROGRESS).first()
-        if log is not None:
-            runs.RunRecorder(log).fail(exc, message="The sync could not be queued; is the task queue running?")
-        return
-    if isinstance(task_id, str):
-        SyncLog.objects.filter(pk=log_id).update(task_id=task_id[:64])
 
 
 def run_stock_sync(log_id):
     """Run a stock sync begun by :func:`request_stock_sync`. Returns the run's final status."""
-    log = SyncLog.objects.select_related("dealership").filter(pk=log_id).first()
-    if log is None or log.status != SyncLog.Status.IN_PROGRESS:
-        return None  # finished, recovered as dead, or a redelivered task: nothing to do
     started_at = time.monotonic()
-    if not runs.holds_lease(log):
-        # The task waited in the queue longer than the lease lasts: start afresh unless
-        # another run is already going (then that run does the work).
-        runs.mark_superseded(log)
-        log, started = runs.begin_run(
-            log.dealership,
-            SyncLog.SyncType.STOCK,
-            SyncLog.Direction.INBOUND,
-            trigger=log.trigger,
-            user=log.triggered_by,
-        )
-        if not started:
-            return None
+    log = runs.claim_queued_run(log_id)
+    if log is None:
+        return None
     # Photos stop at 80% of the task timeout; the rest are fetched by the next sync.
     deadline = started_at + 0.8 * float(get_setting("TASK_TIMEOUT"))
     return stock.sync_stock(log.dealership, log=log, deadline=deadline).status

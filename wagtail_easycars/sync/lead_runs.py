@@ -6,7 +6,6 @@ The task functions in :mod:`wagtail_easycars.tasks` call these with ids only.
 import logging
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from ..conf import get_setting
@@ -24,52 +23,16 @@ def request_lead_sync(dealership, *, user=None, trigger=SyncLog.Trigger.MANUAL):
 
     The run itself is queued after the current transaction commits.
     """
-    log, started = runs.begin_run(
-        dealership, SyncLog.SyncType.LEAD, SyncLog.Direction.INBOUND, trigger=trigger, user=user
+    return runs.request_run(
+        dealership, SyncLog.SyncType.LEAD, "wagtail_easycars.tasks.run_lead_sync", trigger=trigger, user=user
     )
-    if started:
-        log_id = log.pk
-        transaction.on_commit(lambda: _enqueue_run(log_id))
-    return log, started
-
-
-def _enqueue_run(log_id):
-    from django_q.tasks import async_task
-
-    try:
-        task_id = async_task(
-            "wagtail_easycars.tasks.run_lead_sync",
-            log_id,
-            task_name=f"wagtail_easycars:lead-sync:{log_id}",
-            timeout=get_setting("TASK_TIMEOUT"),
-        )
-    except Exception as exc:  # noqa: BLE001 - broker unreachable: close the run rather than leave it waiting
-        log = SyncLog.objects.filter(pk=log_id, status=SyncLog.Status.IN_PROGRESS).first()
-        if log is not None:
-            runs.RunRecorder(log).fail(exc, message="The sync could not be queued; is the task queue running?")
-        return
-    if isinstance(task_id, str):
-        SyncLog.objects.filter(pk=log_id).update(task_id=task_id[:64])
 
 
 def run_lead_sync(log_id):
     """Run a started lead sync: push the dealership's pending leads, then refresh inbound."""
-    log = SyncLog.objects.select_related("dealership").filter(pk=log_id).first()
-    if log is None or log.status != SyncLog.Status.IN_PROGRESS:
+    log = runs.claim_queued_run(log_id)
+    if log is None:
         return None
-    if not runs.holds_lease(log):
-        # The task waited in the queue longer than the lease lasts: start afresh unless another
-        # run is already going (then that run does the work).
-        runs.mark_superseded(log)
-        log, started = runs.begin_run(
-            log.dealership,
-            SyncLog.SyncType.LEAD,
-            SyncLog.Direction.INBOUND,
-            trigger=log.trigger,
-            user=log.triggered_by,
-        )
-        if not started:
-            return None
     recorder = runs.RunRecorder(log)
     dealership = log.dealership
     credential = EasyCarsCredential.objects.filter(dealership=dealership).first()

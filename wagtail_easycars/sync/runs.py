@@ -16,7 +16,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from ..conf import get_setting
-from ..models import SyncLease, SyncLog
+from ..models import Dealership, SyncLease, SyncLog
 
 PROGRESS_INTERVAL = 1.0  # seconds between progress writes; the dashboard polls every few seconds
 MAX_RECORDED_FAILURES = 500  # keep sync logs readable and bounded for a pathological feed
@@ -108,6 +108,56 @@ def holds_lease(log):
     return SyncLease.objects.filter(
         dealership_id=log.dealership_id, kind=log.sync_type, sync_log=log, lease_until__gt=Now()
     ).exists()
+
+
+def request_run(dealership, sync_type, task, *, trigger=SyncLog.Trigger.MANUAL, user=None):
+    """Begin an inbound run (or join the running one) and queue ``task(log_id)`` on commit.
+
+    ``dealership`` is a Dealership or its id. Returns ``(SyncLog, started)`` as :func:`begin_run`.
+    """
+    if not isinstance(dealership, Dealership):
+        dealership = Dealership.objects.get(pk=dealership)
+    log, started = begin_run(dealership, sync_type, SyncLog.Direction.INBOUND, trigger=trigger, user=user)
+    if started:
+        log_id = log.pk
+        transaction.on_commit(lambda: _enqueue_run(task, log_id, sync_type))
+    return log, started
+
+
+def _enqueue_run(task, log_id, sync_type):
+    from django_q.tasks import async_task
+
+    try:
+        task_id = async_task(
+            task,
+            log_id,
+            task_name=f"wagtail_easycars:{sync_type}-sync:{log_id}",
+            timeout=get_setting("TASK_TIMEOUT"),
+        )
+    except Exception as exc:  # noqa: BLE001 - broker unreachable: close the run rather than leave it waiting
+        log = SyncLog.objects.filter(pk=log_id, status=SyncLog.Status.IN_PROGRESS).first()
+        if log is not None:
+            RunRecorder(log).fail(exc, message="The sync could not be queued; is the task queue running?")
+        return
+    if isinstance(task_id, str):
+        SyncLog.objects.filter(pk=log_id).update(task_id=task_id[:64])
+
+
+def claim_queued_run(log_id):
+    """The queued run ``log_id`` ready to work, or None when there is nothing to do.
+
+    None when the run is gone or already closed (finished, recovered as dead, a redelivered task).
+    A run that waited in the queue longer than its lease lasts is replaced by a fresh one, unless
+    another run is already going (then that run does the work).
+    """
+    log = SyncLog.objects.select_related("dealership").filter(pk=log_id).first()
+    if log is None or log.status != SyncLog.Status.IN_PROGRESS:
+        return None
+    if holds_lease(log):
+        return log
+    mark_superseded(log)
+    log, started = begin_run(log.dealership, log.sync_type, log.direction, trigger=log.trigger, user=log.triggered_by)
+    return log if started else None
 
 
 class RunRecorder:
