@@ -18,6 +18,7 @@ from wagtail.admin.views.generic import IndexView, PermissionCheckedMixin, Wagta
 
 from ..models import FieldChange, Lead, SyncLog, Vehicle, VehicleConflict
 from ..sync.redaction import redact
+from ..sync.runs import RunRecorder
 from .charts import format_duration
 from .dashboard import dealership_query
 from .dealership_context import DealershipContextMixin, sync_permission_policy
@@ -63,17 +64,7 @@ class SyncHistoryView(DealershipContextMixin, IndexView):
         "started_at",
         "completed_at",
         "duration_ms",
-        "records_total",
-        "records_processed",
-        "records_created",
-        "records_updated",
-        "records_unchanged",
-        "records_failed",
-        "records_delisted",
-        "records_relisted",
-        "images_downloaded",
-        "images_reused",
-        "images_failed",
+        *RunRecorder.COUNTERS,
         "error_message",
     ]
     export_headings = {
@@ -215,22 +206,7 @@ class SyncLogDetailView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
         failures = {}
         for failure in log.item_failures or []:
             failures.setdefault(failure.get("kind") or "item", []).append(failure)
-        counts = [
-            (SyncLog._meta.get_field(name).verbose_name, getattr(log, name))
-            for name in (
-                "records_total",
-                "records_processed",
-                "records_created",
-                "records_updated",
-                "records_unchanged",
-                "records_failed",
-                "records_delisted",
-                "records_relisted",
-                "images_downloaded",
-                "images_reused",
-                "images_failed",
-            )
-        ]
+        counts = [(SyncLog._meta.get_field(name).verbose_name, getattr(log, name)) for name in RunRecorder.COUNTERS]
         touched, touched_more = touched_records(log, self.request.user)
         context.update(
             log=log,
