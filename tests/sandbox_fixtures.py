@@ -87,3 +87,12 @@ def sandbox_settings(settings, sandbox):
     for cache in caches.all():
         cache.clear()
     return sandbox
+
+
+@pytest.fixture
+def easycars(settings, sandbox_settings):
+    """``sandbox_settings`` with 3-second HTTP timeouts: tests of faults and lead pushes give up
+    quickly, yet a loaded 2-core CI machine still answers in time (a test needing a shorter
+    timeout sets it itself)."""
+    settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "READ_TIMEOUT": 3.0, "CONNECT_TIMEOUT": 3.0}
+    return sandbox_settings

@@ -25,15 +25,8 @@ CREATE = "LeadService/CreateLead"
 
 
 @pytest.fixture
-def fast(sandbox_settings, settings):
-    # Generous enough for a loaded 2-core CI machine; the timeout test shortens it itself.
-    settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "READ_TIMEOUT": 3.0, "CONNECT_TIMEOUT": 3.0}
-    return sandbox_settings
-
-
-@pytest.fixture
-def client(fast):
-    with EasyCarsClient(fast.account) as client:
+def client(easycars):
+    with EasyCarsClient(easycars.account) as client:
         yield client
 
 
@@ -45,58 +38,58 @@ def _data_calls(sandbox, endpoint):
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_server_errors_are_retried_until_success(client, fast, status):
-    fast.control.add_fault(STOCKS, "http_error", status=status, count=2)
+def test_server_errors_are_retried_until_success(client, easycars, status):
+    easycars.control.add_fault(STOCKS, "http_error", status=status, count=2)
 
     assert client.get_advertisement_stocks().items
 
-    assert _data_calls(fast, STOCKS) == 3
+    assert _data_calls(easycars, STOCKS) == 3
 
 
-def test_persistent_server_error_gives_up_after_three_retries(client, fast):
-    fast.control.add_fault(STOCKS, "http_error", status=500)
+def test_persistent_server_error_gives_up_after_three_retries(client, easycars):
+    easycars.control.add_fault(STOCKS, "http_error", status=500)
 
     with pytest.raises(EasyCarsUnavailableError, match="in 4 attempt"):
         client.get_advertisement_stocks()
 
-    assert _data_calls(fast, STOCKS) == 4
+    assert _data_calls(easycars, STOCKS) == 4
 
 
-def test_rate_limit_waits_as_long_as_retry_after_asks(client, fast):
-    fast.control.add_fault(STOCKS, "rate_limit", retry_after=1, count=1)
+def test_rate_limit_waits_as_long_as_retry_after_asks(client, easycars):
+    easycars.control.add_fault(STOCKS, "rate_limit", retry_after=1, count=1)
 
     client.get_advertisement_stocks()
 
-    first, second = fast.control.requests(STOCKS)
+    first, second = easycars.control.requests(STOCKS)
     assert second["timestamp"] - first["timestamp"] >= 0.95
 
 
-def test_retry_after_beyond_the_maximum_gives_up_at_once(client, fast, settings):
+def test_retry_after_beyond_the_maximum_gives_up_at_once(client, easycars, settings):
     settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "RETRY_AFTER_MAX": 2}
-    fast.control.add_fault(STOCKS, "rate_limit", retry_after=30)
+    easycars.control.add_fault(STOCKS, "rate_limit", retry_after=30)
 
     with pytest.raises(EasyCarsUnavailableError, match="asked to wait 30 s"):
         client.get_advertisement_stocks()
 
-    assert _data_calls(fast, STOCKS) == 1
+    assert _data_calls(easycars, STOCKS) == 1
 
 
-def test_system_error_code_9_is_retried(client, fast):
-    fast.control.add_fault(STOCKS, "code", code=9, message="System error.", count=1)
-
-    assert client.get_advertisement_stocks().items
-    assert _data_calls(fast, STOCKS) == 2
-
-
-def test_system_error_on_request_token_is_retried(client, fast):
-    fast.control.add_fault("StockService/RequestToken", "code", code=9, count=1)
+def test_system_error_code_9_is_retried(client, easycars):
+    easycars.control.add_fault(STOCKS, "code", code=9, message="System error.", count=1)
 
     assert client.get_advertisement_stocks().items
-    assert _data_calls(fast, "StockService/RequestToken") == 2
+    assert _data_calls(easycars, STOCKS) == 2
 
 
-def test_warning_code_5_is_a_success_with_the_warning_kept(client, fast):
-    fast.control.add_fault("*", "warning", message="Stock list is being rebuilt.")
+def test_system_error_on_request_token_is_retried(client, easycars):
+    easycars.control.add_fault("StockService/RequestToken", "code", code=9, count=1)
+
+    assert client.get_advertisement_stocks().items
+    assert _data_calls(easycars, "StockService/RequestToken") == 2
+
+
+def test_warning_code_5_is_a_success_with_the_warning_kept(client, easycars):
+    easycars.control.add_fault("*", "warning", message="Stock list is being rebuilt.")
 
     stock = client.get_advertisement_stocks()
 
@@ -104,41 +97,41 @@ def test_warning_code_5_is_a_success_with_the_warning_kept(client, fast):
     assert stock.warning == "Stock list is being rebuilt."
 
 
-def test_warning_on_create_lead_keeps_the_lead(client, fast):
-    fast.control.add_fault(CREATE, "warning", message="Duplicate enquiry?")
+def test_warning_on_create_lead_keeps_the_lead(client, easycars):
+    easycars.control.add_fault(CREATE, "warning", message="Duplicate enquiry?")
 
     lead = client.create_lead(lead_request())
 
     assert lead.warning == "Duplicate enquiry?"
-    assert len(fast.control.leads()) == 1
+    assert len(easycars.control.leads()) == 1
 
 
 @pytest.mark.parametrize("kind", ["malformed", "truncated", "drop"])
-def test_broken_answers_to_reads_are_retried(client, fast, kind):
-    fast.control.add_fault(STOCKS, kind, count=1)
+def test_broken_answers_to_reads_are_retried(client, easycars, kind):
+    easycars.control.add_fault(STOCKS, kind, count=1)
 
     assert client.get_advertisement_stocks().items
-    assert _data_calls(fast, STOCKS) == 2
+    assert _data_calls(easycars, STOCKS) == 2
 
 
 @pytest.mark.parametrize("kind", ["malformed", "truncated"])
-def test_persistently_unreadable_answers_raise_malformed_response(client, fast, kind):
-    fast.control.add_fault(STOCKS, kind)
+def test_persistently_unreadable_answers_raise_malformed_response(client, easycars, kind):
+    easycars.control.add_fault(STOCKS, kind)
 
     with pytest.raises(EasyCarsMalformedResponse):
         client.get_advertisement_stocks()
 
-    assert _data_calls(fast, STOCKS) == 4
+    assert _data_calls(easycars, STOCKS) == 4
 
 
-def test_slow_answers_time_out_and_end_as_unavailable(fast, settings):
+def test_slow_answers_time_out_and_end_as_unavailable(easycars, settings):
     settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "READ_TIMEOUT": 0.3}
-    fast.control.add_fault(STOCKS, "latency", ms=1500)
+    easycars.control.add_fault(STOCKS, "latency", ms=1500)
 
-    with EasyCarsClient(fast.account) as client, pytest.raises(EasyCarsUnavailableError, match="ReadTimeout"):
+    with EasyCarsClient(easycars.account) as client, pytest.raises(EasyCarsUnavailableError, match="ReadTimeout"):
         client.get_advertisement_stocks()
 
-    assert _data_calls_started(fast, STOCKS) == 4
+    assert _data_calls_started(easycars, STOCKS) == 4
 
 
 def _wait_for(condition, seconds=10):
@@ -158,80 +151,80 @@ def _data_calls_started(sandbox, endpoint):
     return sandbox.control.count(endpoint)
 
 
-def test_latency_under_the_timeout_is_just_slow(client, fast):
-    fast.control.add_fault(STOCKS, "latency", ms=100)
+def test_latency_under_the_timeout_is_just_slow(client, easycars):
+    easycars.control.add_fault(STOCKS, "latency", ms=100)
 
     assert client.get_advertisement_stocks().items
-    assert _data_calls(fast, STOCKS) == 1
+    assert _data_calls(easycars, STOCKS) == 1
 
 
-def test_update_lead_is_retried_after_a_dropped_connection(client, fast):
+def test_update_lead_is_retried_after_a_dropped_connection(client, easycars):
     from wagtail_easycars.sync.contract import LeadStatus, UpdateLeadRequest
 
     created = client.create_lead(lead_request())
-    fast.control.add_fault("UpdateLead", "drop", count=1)
+    easycars.control.add_fault("UpdateLead", "drop", count=1)
 
     client.update_lead(UpdateLeadRequest(created.lead_number, lead_status=LeadStatus.WON))
 
-    assert fast.control.leads()[0]["LeadStatus"] == 50
+    assert easycars.control.leads()[0]["LeadStatus"] == 50
 
 
 # CreateLead is not idempotent -------------------------------------------------------------------
 
 
-def test_create_lead_read_timeout_is_outcome_unknown_and_not_resent(fast, settings):
+def test_create_lead_read_timeout_is_outcome_unknown_and_not_resent(easycars, settings):
     settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "READ_TIMEOUT": 0.3}
-    fast.control.add_fault(CREATE, "latency", ms=1000, count=1)
+    easycars.control.add_fault(CREATE, "latency", ms=1000, count=1)
 
-    with EasyCarsClient(fast.account) as client, pytest.raises(EasyCarsOutcomeUnknown):
+    with EasyCarsClient(easycars.account) as client, pytest.raises(EasyCarsOutcomeUnknown):
         client.create_lead(lead_request())
 
-    _wait_for(lambda: len(fast.control.leads()) >= 1)
-    assert _data_calls(fast, CREATE) == 1
+    _wait_for(lambda: len(easycars.control.leads()) >= 1)
+    assert _data_calls(easycars, CREATE) == 1
     # The sandbox, like EasyCars, finished the work after the client gave up.
-    assert len(fast.control.leads()) == 1
+    assert len(easycars.control.leads()) == 1
 
 
 @pytest.mark.parametrize(
     ("kind", "params"),
     [("drop", {}), ("http_error", {"status": 500}), ("code", {"code": 9}), ("truncated", {})],
 )
-def test_create_lead_is_never_resent_when_it_may_have_been_processed(client, fast, kind, params):
-    fast.control.add_fault(CREATE, kind, count=1, **params)
+def test_create_lead_is_never_resent_when_it_may_have_been_processed(client, easycars, kind, params):
+    easycars.control.add_fault(CREATE, kind, count=1, **params)
 
     with pytest.raises(EasyCarsOutcomeUnknown) as caught:
         client.create_lead(lead_request())
 
-    assert _data_calls(fast, CREATE) == 1
+    assert _data_calls(easycars, CREATE) == 1
     assert isinstance(caught.value, EasyCarsUnavailableError)
 
 
 @pytest.mark.parametrize(("kind", "params"), [("http_error", {"status": 503}), ("rate_limit", {"retry_after": 0})])
-def test_create_lead_is_retried_when_it_was_turned_away(client, fast, kind, params):
-    fast.control.add_fault(CREATE, kind, count=1, **params)
+def test_create_lead_is_retried_when_it_was_turned_away(client, easycars, kind, params):
+    easycars.control.add_fault(CREATE, kind, count=1, **params)
 
     created = client.create_lead(lead_request())
 
     assert created.lead_number == "000001"
-    assert _data_calls(fast, CREATE) == 2
-    assert len(fast.control.leads()) == 1
+    assert _data_calls(easycars, CREATE) == 2
+    assert len(easycars.control.leads()) == 1
 
 
-def test_create_lead_token_failure_is_retried_safely(client, fast):
-    fast.control.add_fault("LeadService/RequestToken", "drop", count=1)
+def test_create_lead_token_failure_is_retried_safely(client, easycars):
+    easycars.control.add_fault("LeadService/RequestToken", "drop", count=1)
 
     client.create_lead(lead_request())
 
-    assert len(fast.control.leads()) == 1
+    assert len(easycars.control.leads()) == 1
 
 
 # Circuit breaker ---------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def breaker_settings(fast, settings):
+def breaker_settings(easycars, settings):
     settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "MAX_RETRIES": 0, "BREAKER_RESET_SECONDS": 1}
-    return fast
+    return easycars
 
 
 def _fail_five_times(client):
@@ -317,9 +310,9 @@ def test_success_resets_the_failure_count(client, breaker_settings):
 # Secrets -------------------------------------------------------------------------------------------
 
 
-def test_no_secret_or_token_appears_in_logs_or_exceptions(fast, caplog):
+def test_no_secret_or_token_appears_in_logs_or_exceptions(easycars, caplog):
     caplog.set_level(logging.DEBUG)
-    account = fast.account
+    account = easycars.account
     problems = []
     scenarios = [
         (account, STOCKS, "http_error", {"status": 500}),
@@ -332,9 +325,9 @@ def test_no_secret_or_token_appears_in_logs_or_exceptions(fast, caplog):
         (EasyCarsAccount(**{**vars(account), "account_secret": account.account_secret[:-1] + "9"}), None, None, {}),
     ]
     for scenario_account, endpoint, kind, params in scenarios:
-        fast.control.clear_faults()
+        easycars.control.clear_faults()
         if kind:
-            fast.control.add_fault(endpoint, kind, **params)
+            easycars.control.add_fault(endpoint, kind, **params)
         with EasyCarsClient(scenario_account) as client:
             for call in (client.get_advertisement_stocks, lambda c=client: c.create_lead(lead_request())):
                 try:

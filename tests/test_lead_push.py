@@ -24,12 +24,6 @@ SECRET = "00000000-0000-0000-0000-000000000003"
 
 
 @pytest.fixture
-def easycars(sandbox_settings, settings):
-    settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "READ_TIMEOUT": 3.0, "CONNECT_TIMEOUT": 3.0}
-    return sandbox_settings
-
-
-@pytest.fixture
 def dealership(easycars):
     return CredentialFactory().dealership
 

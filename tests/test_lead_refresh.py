@@ -16,12 +16,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def easycars(sandbox_settings, settings):
-    settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "READ_TIMEOUT": 3.0, "CONNECT_TIMEOUT": 3.0}
-    return sandbox_settings
-
-
-@pytest.fixture
 def dealership(easycars):
     return CredentialFactory().dealership
 
