@@ -16,6 +16,7 @@ from wagtail_easycars.sync.lead_mapping import (
 )
 
 from .factories import EasyCarsVehicleFactory, LeadFactory, VehicleFactory
+from .test_client_unit import VENDOR_DETAIL
 
 EXTERNAL_ID = "3f2b9c1e-0000-4000-8000-000000000001"
 
@@ -217,19 +218,6 @@ def test_clearing_an_enum_is_reported_not_sent_as_null():
 def test_clearing_notes_sends_an_empty_string():
     plan = build_update_request("000017", _values(), _values(message=""))
     assert plan.request.to_payload() == {"LeadNumber": "000017", "Notes": ""}
-
-
-VENDOR_DETAIL = {
-    "LeadNumber": "000038", "StockNumber": None, "VehicleMake": "Toyota", "VehicleModel": "Corolla",
-    "VehiclePrice": 25000.0000, "VehicleType": 1, "VehicleYear": 2018, "IsVehicleNew": True,
-    "VehicleInterest": 3, "Notes": None, "VehicleSourcePageURL": "", "FinanceStatus": 2, "Rating": 2,
-    "ExternalID": None, "CreatedDateTime": "28/11/2024 10:42:12",
-    "CustomerNo": "00004", "CustomerName": "EasyCars Customer",
-    "CustomerEmail": "EasyCars.Customer6@EasyCarsCustomer.com", "CustomerAddress": "Test Adress Line",
-    "CustomerCity": "St Marys", "CustomerState": "NSW", "CustomerPostCode": "2760",
-    "CustomerFax": "", "CustomerPhone": "", "CustomerMobile": "0420000000",
-    "Code": 0, "ErrorMessage": None,
-}  # fmt: skip
 
 
 def test_detail_values_read_the_flat_customer_keys_and_enum_words():

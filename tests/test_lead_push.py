@@ -15,6 +15,7 @@ from wagtail_easycars.sync.lead_push import PushContext, prepare_pushes, record_
 from wagtail_easycars.sync.leads import retry_lead
 
 from .factories import CredentialFactory, DealershipFactory, EasyCarsVehicleFactory, LeadFactory, UserFactory
+from .test_showroom_enquiry import enquiry as enquiry_form
 
 pytestmark = pytest.mark.django_db
 
@@ -549,17 +550,8 @@ def test_enquiry_on_a_vehicle_page_reaches_easycars_with_the_page_url(
 ):
     CredentialFactory(dealership=showroom_dealership)
     vehicle = EasyCarsVehicleFactory(dealership=showroom_dealership, title="2021 Mazda CX-5 Akera", make="Mazda")
-    form = {
-        "name": "Alex Shopper",
-        "email": "alex@example.com",
-        "phone": "",
-        "vehicle_interest": "test_drive",
-        "finance_status": "maybe",
-        "message": "Is it still available?",
-        "website": "",
-    }
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/vehicles/{vehicle.slug}/", form)
+        response = client.post(f"/vehicles/{vehicle.slug}/", enquiry_form())
     assert response.status_code == 302
 
     [body] = _received(easycars)
