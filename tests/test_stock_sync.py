@@ -25,6 +25,18 @@ def vehicle(dealership, number):
     return Vehicle.objects.get(dealership=dealership, easycars_stock_number=number)
 
 
+def price_conflict(dealership, sandbox):
+    """An editor set a synced vehicle's price to 999, then EasyCars changed it to 20000 and a sync ran."""
+    sync(dealership)
+    number = sandbox.control.stock()[0]["StockNumber"]
+    car = vehicle(dealership, number)
+    car.price = Decimal("999")
+    car.save()
+    sandbox.control.edit_stock(number, {"Price": 20000})
+    sync(dealership)
+    return car
+
+
 def test_first_import_creates_every_vehicle(dealership, sandbox):
     feed = sandbox.control.stock()
     log = sync(dealership)
@@ -209,33 +221,21 @@ def test_editor_change_locks_the_field_and_sync_records_a_conflict(dealership, s
 
 
 def test_accepting_the_easycars_value_applies_it_and_unlocks(dealership, sandbox, admin_user):
-    sync(dealership)
-    number = sandbox.control.stock()[0]["StockNumber"]
-    car = vehicle(dealership, number)
-    car.price = Decimal("999")
-    car.save()
-    sandbox.control.edit_stock(number, {"Price": 20000})
-    sync(dealership)
+    car = price_conflict(dealership, sandbox)
     conflict = VehicleConflict.objects.get(vehicle=car, field="price")
     conflicts.resolve_conflict(conflict, "accept_easycars", admin_user)
     car.refresh_from_db()
     assert car.price == Decimal("20000.00")
     assert "price" not in car.locked_fields
     assert FieldChange.objects.filter(vehicle=car, field="price", source="conflict", user=admin_user).exists()
-    sandbox.control.edit_stock(number, {"Price": 21000})
+    sandbox.control.edit_stock(car.easycars_stock_number, {"Price": 21000})
     sync(dealership)
     car.refresh_from_db()
     assert car.price == Decimal("21000.00")
 
 
 def test_keeping_the_local_value_keeps_the_lock(dealership, sandbox, admin_user):
-    sync(dealership)
-    number = sandbox.control.stock()[0]["StockNumber"]
-    car = vehicle(dealership, number)
-    car.price = Decimal("999")
-    car.save()
-    sandbox.control.edit_stock(number, {"Price": 20000})
-    sync(dealership)
+    car = price_conflict(dealership, sandbox)
     conflict = VehicleConflict.objects.get(vehicle=car, field="price")
     conflicts.resolve_conflict(conflict, "keep_local", admin_user)
     conflict.refresh_from_db()
@@ -335,13 +335,7 @@ def test_a_user_of_another_dealership_cannot_resolve_a_conflict(dealership, sand
 
     from .factories import MembershipFactory
 
-    sync(dealership)
-    number = sandbox.control.stock()[0]["StockNumber"]
-    car = vehicle(dealership, number)
-    car.price = Decimal("999")
-    car.save()
-    sandbox.control.edit_stock(number, {"Price": 20000})
-    sync(dealership)
+    car = price_conflict(dealership, sandbox)
     outsider = MembershipFactory().user
     with pytest.raises(PermissionDenied):
         conflicts.resolve_conflict(VehicleConflict.objects.get(), "accept_easycars", outsider)
