@@ -31,17 +31,23 @@ def _name(path, key):
     return f"{path}.{key}" if path else key
 
 
+def _value(body, key, required, path):
+    """``body[key]``, or None when it is absent or null; a required key must be there."""
+    value = body.get(key)
+    if value is None and required:
+        raise Invalid(f"{_name(path, key)} is required.")
+    return value
+
+
 def _present(body, key):
     return body.get(key) is not None
 
 
 def string(body, key, max_length=None, *, required=False, path=""):
-    value = body.get(key)
-    name = _name(path, key)
+    value = _value(body, key, required, path)
     if value is None:
-        if required:
-            raise Invalid(f"{name} is required.")
         return None
+    name = _name(path, key)
     if not isinstance(value, str):
         raise Invalid(f"{name} must be a string.")
     if required and not value.strip():
@@ -52,12 +58,10 @@ def string(body, key, max_length=None, *, required=False, path=""):
 
 
 def integer(body, key, *, required=False, choices=None, path=""):
-    value = body.get(key)
-    name = _name(path, key)
+    value = _value(body, key, required, path)
     if value is None:
-        if required:
-            raise Invalid(f"{name} is required.")
         return None
+    name = _name(path, key)
     if isinstance(value, bool) or not isinstance(value, int):
         raise Invalid(f"{name} must be an integer.")
     if choices is not None and value not in choices:
@@ -67,12 +71,10 @@ def integer(body, key, *, required=False, choices=None, path=""):
 
 
 def number(body, key, *, required=False, path=""):
-    value = body.get(key)
-    name = _name(path, key)
+    value = _value(body, key, required, path)
     if value is None:
-        if required:
-            raise Invalid(f"{name} is required.")
         return None
+    name = _name(path, key)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise Invalid(f"{name} must be a number.")
     if value < 0:
@@ -81,12 +83,10 @@ def number(body, key, *, required=False, path=""):
 
 
 def boolean(body, key, *, required=False, path=""):
-    value = body.get(key)
-    name = _name(path, key)
+    value = _value(body, key, required, path)
     if value is None:
-        if required:
-            raise Invalid(f"{name} is required.")
         return None
+    name = _name(path, key)
     if not isinstance(value, bool):
         raise Invalid(f"{name} must be true or false.")
     return value
@@ -111,10 +111,8 @@ def vehicle_year(body, key="VehicleYear", *, required=False, path=""):
 
 
 def obj(body, key, *, required=False, path=""):
-    value = body.get(key)
+    value = _value(body, key, required, path)
     if value is None:
-        if required:
-            raise Invalid(f"{_name(path, key)} is required.")
         return None
     if not isinstance(value, dict):
         raise Invalid(f"{_name(path, key)} must be an object.")
