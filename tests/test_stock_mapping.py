@@ -139,6 +139,14 @@ def test_content_hash_is_stable_and_sees_any_change():
     assert mapping.item_hash(item(Badge="D5 CROSS COUNTRY INSCRIPTION")) != mapping.item_hash(VENDOR_ITEM)
 
 
+def test_content_hash_sees_key_names_whatever_was_hashed_before():
+    renamed = {("Colour2" if key == "Colour" else key): value for key, value in VENDOR_ITEM.items()}
+    original = mapping.item_hash(VENDOR_ITEM)
+    assert mapping.item_hash(renamed) != original
+    assert mapping.item_hash(VENDOR_ITEM) == original
+    assert mapping.item_hash(item(Price=None)) != mapping.item_hash(item(Price="None"))
+
+
 def test_json_round_trip_of_field_values():
     for name, value in [("price", Decimal("12.50")), ("rego_expiry", dt.date(2026, 1, 2)), ("features", ["a"])]:
         stored = json.loads(json.dumps(mapping.to_json(name, value)))
