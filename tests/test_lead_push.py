@@ -65,7 +65,7 @@ def _retry(lead, django_capture_on_commit_callbacks, user=None):
 # The outbox ------------------------------------------------------------------------------------
 
 
-def _outbox(callbacks):
+def outbox_callbacks(callbacks):
     """The outbox's own on-commit callbacks (Wagtail 7.0 also queues search-index tasks on commit)."""
     return [c for c in callbacks if "enqueue_pending_lead" in getattr(c, "__qualname__", "")]
 
@@ -76,21 +76,21 @@ def test_new_enquiry_is_pending_in_the_same_save_and_queued_only_after_commit(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         lead = LeadFactory(dealership=dealership, vehicle=vehicle, data_source=Lead.DataSource.WEBFORM)
         assert Lead.objects.get(pk=lead.pk).sync_state == Lead.SyncState.PENDING
-    assert len(_outbox(callbacks)) == 1
+    assert len(outbox_callbacks(callbacks)) == 1
 
 
 def test_lead_of_a_dealership_without_credentials_is_not_applicable(easycars, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         lead = LeadFactory(data_source=Lead.DataSource.MANUAL)
     assert lead.sync_state == Lead.SyncState.NOT_APPLICABLE
-    assert not _outbox(callbacks)
+    assert not outbox_callbacks(callbacks)
 
 
 def test_lead_that_came_from_easycars_is_not_pushed_back(dealership, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         lead = LeadFactory(dealership=dealership, data_source=Lead.DataSource.EASYCARS, easycars_lead_number="000009")
     assert lead.sync_state == Lead.SyncState.NOT_APPLICABLE
-    assert not _outbox(callbacks)
+    assert not outbox_callbacks(callbacks)
 
 
 # Create ----------------------------------------------------------------------------------------
@@ -276,7 +276,7 @@ def test_refusal_is_failed_with_the_reason_then_fixed_and_retried(
     lead.email = "fixed@example.com"
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         lead.save()
-    assert not callbacks  # fixing does not resend by itself
+    assert not outbox_callbacks(callbacks)  # fixing does not resend by itself
     assert Lead.objects.get(pk=lead.pk).sync_state == Lead.SyncState.FAILED
 
     _retry(lead, django_capture_on_commit_callbacks, UserFactory())
@@ -410,7 +410,7 @@ def test_lead_edited_while_its_push_was_in_flight_is_sent_again(
     edited.rating = "hot"
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         edited.save()  # the editor's save lands mid-flight: the lead is pending already, nothing queued
-    assert not _outbox(callbacks)
+    assert not outbox_callbacks(callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         assert record_pushes([push], context=context) == {"sent": 1}
 
