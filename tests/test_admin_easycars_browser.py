@@ -82,9 +82,9 @@ def task_queue_worker(monkeypatch):
 def slow_mapping(monkeypatch):
     original = mapping.map_stock_item
 
-    def map_stock_item(item):
+    def map_stock_item(*args, **kwargs):
         time.sleep(0.25)
-        return original(item)
+        return original(*args, **kwargs)
 
     monkeypatch.setattr(mapping, "map_stock_item", map_stock_item)
 
