@@ -19,11 +19,11 @@ UNLISTED = Vehicle.Status.UNLISTED
 def delist_missing(index, present_ids, *, partial, recorder, now):
     """Unlist vehicles missing from N consecutive complete pulls; never on a doubtful pull.
 
-    ``index`` holds the dealership's EasyCars vehicles as they were before the run (rows with
-    ``id``, ``status`` and ``missing_pull_count``); ``present_ids`` the ids the feed matched.
+    ``index``: the dealership's EasyCars vehicles as they were before the run, as
+    ``(id, status, missing_pull_count)``; ``present_ids``: the ids the feed matched.
     """
-    listed = [row for row in index if row.status != UNLISTED]
-    missing = [row for row in listed if row.id not in present_ids]
+    listed = [row for row in index if row[1] != UNLISTED]
+    missing = [(pk, status, pulls) for pk, status, pulls in listed if pk not in present_ids]
     if not missing:
         return
     if partial:
@@ -47,13 +47,13 @@ def delist_missing(index, present_ids, *, partial, recorder, now):
         )
         return
     needed = max(1, int(get_setting("DELIST_AFTER_MISSING_PULLS")))
-    delist = [row for row in missing if row.missing_pull_count + 1 >= needed]
-    wait = [row.id for row in missing if row.missing_pull_count + 1 < needed]
+    delist = [(pk, status) for pk, status, pulls in missing if pulls + 1 >= needed]
+    wait = [pk for pk, _status, pulls in missing if pulls + 1 < needed]
     with transaction.atomic():
         if wait:
             Vehicle.objects.filter(pk__in=wait).update(missing_pull_count=F("missing_pull_count") + 1)
         if delist:
-            Vehicle.objects.filter(pk__in=[row.id for row in delist]).update(
+            Vehicle.objects.filter(pk__in=[pk for pk, _status in delist]).update(
                 status=UNLISTED,
                 status_changed_at=now,
                 updated_at=now,
@@ -61,10 +61,10 @@ def delist_missing(index, present_ids, *, partial, recorder, now):
             )
             FieldChange.objects.bulk_create(
                 FieldChange(
-                    vehicle_id=row.id, field="status", old_value=row.status, new_value=UNLISTED,
+                    vehicle_id=pk, field="status", old_value=status, new_value=UNLISTED,
                     source=FieldChange.Source.EASYCARS, sync_log=recorder.log,
                 )
-                for row in delist
+                for pk, status in delist
             )  # fmt: skip
     recorder.count("records_delisted", len(delist))
 

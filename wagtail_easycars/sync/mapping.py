@@ -289,11 +289,16 @@ def _raw_value(value):
 # Identity and hashing -----------------------------------------------------------------------
 
 
+_STOCK_NUMBER_LENGTH = MAX_LENGTHS["easycars_stock_number"]
+
+
 def stock_number_of(item):
     """The item's stock number, trimmed, or ``""`` when it has none usable."""
     if not isinstance(item, dict):
         return ""
     value = item.get("StockNumber")
+    if type(value) is str and value.isalnum() and value.isascii() and len(value) <= _STOCK_NUMBER_LENGTH:
+        return value  # the common case, which clean_text would return unchanged
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         return ""
     text, problem = clean_text(value, MAX_LENGTHS["easycars_stock_number"])

@@ -26,13 +26,15 @@ from .images import IMAGES_PENDING, ImageWork, process_images
 logger = logging.getLogger(__name__)
 
 UNLISTED = Vehicle.Status.UNLISTED
-#: Columns loaded once per run for every EasyCars vehicle of the dealership (cheap: no text), as
-#: named tuples: a 20,000-vehicle dealership's index costs tens of milliseconds, a dict per row
-#: about twice that.
+#: Columns loaded once per run for every EasyCars vehicle of the dealership (cheap: no text).
+#: Rows stay plain tuples, read by the positions below: a dict per row costs twice as much to
+#: build, and named tuples (a tuple subclass) are never untracked by the garbage collector, so
+#: 20,000 of them bring on full collections that cost more than the whole diff.
 INDEX_COLUMNS = (
     "id", "easycars_stock_number", "vin", "easycars_content_hash", "easycars_images_hash", "status",
     "missing_pull_count",
 )  # fmt: skip
+ID, STOCK_NUMBER, VIN, CONTENT_HASH, IMAGES_HASH, STATUS, MISSING_PULLS = range(len(INDEX_COLUMNS))
 #: Columns loaded for the vehicles whose item changed.
 UPDATE_COLUMNS = (
     *mapping.SYNC_FIELDS,
@@ -222,26 +224,32 @@ class StockSync:
             self.recorder.add_warning(
                 _("EasyCars answered with a warning: %(message)s") % {"message": response.warning}
             )
-        feed, unidentified = self.identify(items)
+        feed, hashes, unidentified = self.identify(items)
         rows = (
             Vehicle.objects.filter(dealership=self.dealership, data_source=DataSource.EASYCARS)
             .exclude(easycars_stock_number=None)
             .order_by()  # the model's default ordering would sort every row for nothing
-            .values_list(*INDEX_COLUMNS, named=True)
+            .values_list(*INDEX_COLUMNS)
         )
-        existing = {row.easycars_stock_number: row for row in rows}
+        existing = {row[STOCK_NUMBER]: row for row in rows}
         # Vehicles whose stock number left the feed can still be matched by VIN (re-stocked cars).
         by_vin = {}
         for number, row in existing.items():
-            if number not in feed and row.vin:
-                by_vin.setdefault(row.vin, []).append(row)
+            if number not in feed and row[VIN]:
+                by_vin.setdefault(row[VIN], []).append(row)
         self.by_vin = {vin: rows[0] for vin, rows in by_vin.items() if len(rows) == 1}
         self.matched_ids = set()
 
-        self.write_feed(feed, existing)
-        present_ids = {existing[n].id for n in feed if n in existing} | self.matched_ids
+        self.write_feed(feed, hashes, existing)
+        present_ids = {existing[n][ID] for n in feed if n in existing} | self.matched_ids
         partial = bool(response.warning) or unidentified
-        delisting.delist_missing(existing.values(), present_ids, partial=partial, recorder=self.recorder, now=self.now)
+        delisting.delist_missing(
+            ((row[ID], row[STATUS], row[MISSING_PULLS]) for row in existing.values()),
+            present_ids,
+            partial=partial,
+            recorder=self.recorder,
+            now=self.now,
+        )
         delisting.detect_duplicates(self.dealership)
         self.log.response_summary = {
             "items": len(items),
@@ -251,11 +259,12 @@ class StockSync:
         }
 
     def identify(self, items):
-        """Stock number -> (item, content hash) in feed order; items without one (or repeated) fail here.
+        """Stock number -> item and stock number -> content hash, in feed order.
 
-        The content hash is taken in the same pass, so the 72-key items are walked once.
+        Items without a stock number (or with a repeated one) fail here. The hash is taken in the
+        same pass, so the 72-key items are walked once.
         """
-        feed = {}
+        feed, hashes = {}, {}
         unidentified = 0
         stock_number_of, item_hash = mapping.stock_number_of, mapping.item_hash
         for position, item in enumerate(items):
@@ -266,8 +275,9 @@ class StockSync:
             elif number in feed:
                 self.fail_item(number, _("The stock number appears more than once in the feed; the first was used."))
             else:
-                feed[number] = (item, item_hash(item))
-        return feed, unidentified
+                feed[number] = item
+                hashes[number] = item_hash(item)
+        return feed, hashes, unidentified
 
     def fail_item(self, ref, message):
         self.recorder.count("records_failed")
@@ -276,21 +286,23 @@ class StockSync:
 
     # Writing --------------------------------------------------------------------------------
 
-    def write_feed(self, feed, existing):
+    def write_feed(self, feed, hashes, existing):
         batch_size = max(1, int(get_setting("SYNC_BATCH_SIZE")))
-        entries = list(feed.items())
-        for start in range(0, len(entries), batch_size):
+        numbers = list(feed)
+        for start in range(0, len(numbers), batch_size):
             creates, updates, reset_ids = [], [], []
             unchanged = 0
-            for number, (item, content_hash) in entries[start : start + batch_size]:
+            for number in numbers[start : start + batch_size]:
                 row = existing.get(number)
-                if row is not None and row.easycars_content_hash == content_hash and row.status != UNLISTED:
+                content_hash = hashes[number]
+                if row is not None and row[CONTENT_HASH] == content_hash and row[STATUS] != UNLISTED:
                     unchanged += 1
-                    if row.missing_pull_count:
-                        reset_ids.append(row.id)
-                    if row.easycars_images_hash == IMAGES_PENDING:
-                        self.image_work.append(ImageWork(row.id, number, None, ""))
+                    if row[MISSING_PULLS]:
+                        reset_ids.append(row[ID])
+                    if row[IMAGES_HASH] == IMAGES_PENDING:
+                        self.image_work.append(ImageWork(row[ID], number, None, ""))
                     continue
+                item = feed[number]
                 try:
                     mapped = mapping.map_stock_item(item, content_hash)
                 except mapping.StockItemError as exc:
@@ -301,7 +313,7 @@ class StockSync:
                 if row is None:
                     row = self.by_vin.pop(mapped.fields["vin"], None) if mapped.fields["vin"] else None
                     if row is not None:
-                        self.matched_ids.add(row.id)
+                        self.matched_ids.add(row[ID])
                 if row is None:
                     creates.append(mapped)
                 else:
@@ -387,7 +399,7 @@ class StockSync:
 
     def apply_updates(self, updates, result):
         now = self.now
-        current = Vehicle.objects.only(*UPDATE_COLUMNS).in_bulk([row.id for row, _ in updates])
+        current = Vehicle.objects.only(*UPDATE_COLUMNS).in_bulk([row[ID] for row, _ in updates])
         open_conflicts = {
             (c.vehicle_id, c.field): c
             for c in VehicleConflict.objects.filter(vehicle_id__in=list(current), resolved_at__isnull=True)
@@ -395,7 +407,7 @@ class StockSync:
         written, changes, new_conflicts, touched_conflicts = [], [], [], []
         columns = {"easycars_content_hash", "easycars_raw_data", "last_synced_from_easycars", "missing_pull_count"}
         for row, m in updates:
-            vehicle = current.get(row.id)
+            vehicle = current.get(row[ID])
             if vehicle is None:  # deleted meanwhile by an editor: it will be created again next run
                 continue
             locked = set(vehicle.locked_fields or [])
@@ -456,7 +468,7 @@ class StockSync:
                 result.updated += 1
             else:
                 result.unchanged += 1
-            if m.images_hash != row.easycars_images_hash:
+            if m.images_hash != row[IMAGES_HASH]:
                 result.image_work.append(ImageWork(vehicle.pk, m.stock_number, m.image_urls, m.images_hash))
         if written:
             Vehicle.objects.bulk_update(written, sorted(columns))
