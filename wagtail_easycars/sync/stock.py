@@ -8,7 +8,9 @@ database rejects is retried item by item so one bad row fails alone. Delisting a
 reports follow (:mod:`.delisting`).
 """
 
+import gc
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import DatabaseError, connection, transaction
@@ -175,6 +177,21 @@ def insert_vehicles(vehicles):
         vehicle._state.db = connection.alias
 
 
+@contextmanager
+def objects_frozen():
+    """Keep the garbage collector off the objects that exist now (Django, Wagtail, the parsed feed).
+
+    A first import allocates enough to set off several full collections, and each one walks every
+    object in the process again: about 0.7 s of a 20,000-vehicle import. Frozen objects are only
+    skipped, never freed; unfreezing hands them back to the collector.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 class StockSync:
     def __init__(self, dealership, recorder, *, progress=None, client=None):
         self.dealership = dealership
@@ -218,6 +235,10 @@ class StockSync:
 
     def run(self):
         response = self.fetch()
+        with objects_frozen():
+            self.process(response)
+
+    def process(self, response):
         items = response.items
         self.recorder.set_total(len(items))
         if response.warning:
