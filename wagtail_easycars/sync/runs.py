@@ -49,9 +49,13 @@ def running_log(dealership, sync_type):
 def recover_dead_runs(dealership, sync_type):
     """Mark in-progress runs whose worker died (their lease lapsed) as failed. Returns how many."""
     live = running_log(dealership, sync_type)
+    return _fail_in_progress_runs(dealership, sync_type, exclude=live)
+
+
+def _fail_in_progress_runs(dealership, sync_type, exclude=None):
     dead = SyncLog.objects.filter(dealership=dealership, sync_type=sync_type, status=SyncLog.Status.IN_PROGRESS)
-    if live:
-        dead = dead.exclude(pk=live.pk)
+    if exclude is not None:
+        dead = dead.exclude(pk=exclude.pk)
     now = timezone.now()
     count = 0
     for log in dead:
@@ -72,11 +76,14 @@ def begin_run(dealership, sync_type, direction, *, trigger=SyncLog.Trigger.SCHED
     Returns ``(log, started)``: ``started`` is False when another run holds the lease, and
     ``log`` is then that run's SyncLog.
     """
-    lease = _lease_row(dealership, sync_type)
     token = uuid.uuid4().hex
-    acquired = SyncLease.objects.filter(Q(lease_until__isnull=True) | Q(lease_until__lte=Now()), pk=lease.pk).update(
-        owner=token, lease_until=Now() + _lease_ttl(), sync_log=None
-    )
+    lapsed = Q(lease_until__isnull=True) | Q(lease_until__lte=Now())
+    take = {"owner": token, "lease_until": Now() + _lease_ttl(), "sync_log": None}
+    # Usually the lease row exists: one UPDATE takes it. Only a first run creates the row.
+    acquired = SyncLease.objects.filter(lapsed, dealership=dealership, kind=sync_type).update(**take)
+    if not acquired:
+        lease = _lease_row(dealership, sync_type)
+        acquired = SyncLease.objects.filter(lapsed, pk=lease.pk).update(**take)
     if not acquired:
         current = running_log(dealership, sync_type)
         if current is not None:
@@ -86,7 +93,9 @@ def begin_run(dealership, sync_type, direction, *, trigger=SyncLog.Trigger.SCHED
         if latest is not None:
             return latest, False
         raise RuntimeError("Another process is starting a sync for this dealership; try again in a moment.")
-    recover_dead_runs(dealership, sync_type)
+    # This run holds the lease and has no log yet, so any run of this kind still in progress lost
+    # its lease: its worker died (what recover_dead_runs finds, without looking up the live run).
+    _fail_in_progress_runs(dealership, sync_type)
     now = timezone.now()
     if credential is None:
         credential = getattr(dealership, "easycars_credential", None)
@@ -100,7 +109,7 @@ def begin_run(dealership, sync_type, direction, *, trigger=SyncLog.Trigger.SCHED
         started_at=now,
         heartbeat_at=now,
     )
-    SyncLease.objects.filter(pk=lease.pk, owner=token).update(sync_log=log)
+    SyncLease.objects.filter(dealership=dealership, kind=sync_type, owner=token).update(sync_log=log)
     return log, True
 
 
