@@ -146,9 +146,26 @@ def test_filter_state_is_kept_in_the_form_and_the_pagination_links(client, listi
 
 def test_free_text_search_matches_every_word_across_fields(client, listing_page, showroom_dealership):
     d = showroom_dealership
-    VehicleFactory(dealership=d, title="2019 Ford Ranger XLT", make="Ford", model="Ranger", exterior_colour="Blue")
-    VehicleFactory(dealership=d, title="2020 Ford Focus", make="Ford", model="Focus", description="Sunroof, blue")
-    VehicleFactory(dealership=d, title="2021 Mazda 3", make="Mazda", model="3")
+    # Years and stock numbers pinned: the factory's sequences could otherwise make "2021" match.
+    VehicleFactory(
+        dealership=d,
+        title="2019 Ford Ranger XLT",
+        make="Ford",
+        model="Ranger",
+        exterior_colour="Blue",
+        year=2019,
+        easycars_stock_number="A1",
+    )
+    VehicleFactory(
+        dealership=d,
+        title="2020 Ford Focus",
+        make="Ford",
+        model="Focus",
+        description="Sunroof, blue",
+        year=2020,
+        easycars_stock_number="A2",
+    )
+    VehicleFactory(dealership=d, title="2021 Mazda 3", make="Mazda", model="3", year=2021, easycars_stock_number="A3")
 
     assert sorted(listed_titles(client.get("/vehicles/?q=ford+blue"))) == ["2019 Ford Ranger XLT", "2020 Ford Focus"]
     assert listed_titles(client.get("/vehicles/?q=ranger")) == ["2019 Ford Ranger XLT"]

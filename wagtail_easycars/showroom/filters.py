@@ -8,12 +8,14 @@ import django_filters
 from django import forms
 from django.db import connections
 from django.db.models import BooleanField, F, Func, Q, TextField, Value
-from django.db.models.functions import Collate, Upper
 from django.db.models.functions.text import ConcatPair
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import ChoiceField
 
 from ..models import Vehicle
+
+#: PostgreSQL: the generated column with the upper-cased search document (migration 0005).
+SEARCH_TEXT_COLUMN = "search_text"
 
 #: Search terms beyond this many are ignored (each adds a clause to the query).
 MAX_SEARCH_TERMS = 6
@@ -80,19 +82,24 @@ def like_pattern(text):
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-class LikeAll(Func):
-    """``expression LIKE ALL (ARRAY[patterns])`` (PostgreSQL): true when every pattern matches."""
+class SearchTextLike(Func):
+    """``search_text LIKE pattern`` on the vehicle table's generated column (PostgreSQL only).
+
+    The column is not a model field, so it is named in SQL, qualified by the query's alias for
+    the table (the base table of a Vehicle queryset).
+    """
 
     output_field = BooleanField()
+    contains_aggregate = False
 
-    def __init__(self, expression, patterns):
-        super().__init__(expression)
-        self.patterns = list(patterns)
+    def __init__(self, pattern):
+        super().__init__()
+        self.pattern = pattern
 
     def as_sql(self, compiler, connection, **extra_context):
-        document, params = compiler.compile(self.source_expressions[0])
-        placeholders = ", ".join(["%s"] * len(self.patterns))
-        return f"({document} LIKE ALL (ARRAY[{placeholders}]::text[]))", (*params, *self.patterns)
+        quote = compiler.quote_name_unless_alias
+        table = compiler.query.get_initial_alias()
+        return f"({quote(table)}.{quote(SEARCH_TEXT_COLUMN)} LIKE %s)", (self.pattern,)
 
 
 class FacetChoiceField(ChoiceField):
@@ -254,17 +261,14 @@ class VehicleFilterSet(django_filters.FilterSet):
         return queryset
 
     def _search_postgresql(self, queryset, terms):
-        # The document is upper-cased once per row and matched against every word at once
-        # (LIKE ALL), under the "C" collation, where UPPER() is several times cheaper than under
-        # a UTF-8 locale: it dominates a search over long descriptions. The price: non-ASCII
-        # letters match only in the case they were typed (ASCII letters match in any case).
-        document = Upper(Collate(search_document(), "C"))
-        words = [term for term in terms if not is_year(term)]
-        if words:
-            queryset = queryset.filter(LikeAll(document, [like_pattern(word.upper()) for word in words]))
+        # The vehicle table's ``search_text`` column (migration 0005: generated and stored by
+        # PostgreSQL, not a model field) holds the upper-cased search document; each word is its
+        # own ``LIKE '%WORD%'`` so its trigram index applies (a GIN index cannot serve LIKE ALL).
+        # upper() there runs under the database's collation, so non-ASCII letters match in any
+        # case where the locale knows them.
         for term in terms:
-            if is_year(term):
-                queryset = queryset.filter(Q(LikeAll(document, [like_pattern(term)])) | Q(year=int(term)))
+            matches = Q(SearchTextLike(like_pattern(term.upper())))
+            queryset = queryset.filter(self._or_year(matches, term))
         return queryset
 
     @staticmethod
