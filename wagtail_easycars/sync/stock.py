@@ -10,7 +10,6 @@ reports follow (:mod:`.delisting`).
 
 import gc
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -212,12 +211,7 @@ class StockSync:
             raise SyncAborted(_("This dealership has no EasyCars credentials yet."))
         return credential
 
-    def fetch(self, executor):
-        """Start the pull of the stock list in ``executor``; return its future.
-
-        The credential is read and decrypted here, in the caller's thread; the worker only
-        speaks HTTP and parses JSON, so it never touches the database.
-        """
+    def fetch(self):
         from .client import EasyCarsClient
 
         credential = self.credential()
@@ -229,17 +223,13 @@ class StockSync:
             **({"YardCode": yard_code} if yard_code else {}),
         }
         if self.client is not None:
-            return executor.submit(self.client.get_advertisement_stocks, yard_code)
+            return self.client.get_advertisement_stocks(yard_code)
         try:
             account = credential.as_account()
         except (SecretDecryptionError, EncryptionKeyError) as exc:
             raise SyncAborted(_("The stored EasyCars credentials cannot be decrypted: %(error)s") % {"error": exc})
-
-        def pull():
-            with EasyCarsClient(account) as client:
-                return client.get_advertisement_stocks(yard_code)
-
-        return executor.submit(pull)
+        with EasyCarsClient(account) as client:
+            return client.get_advertisement_stocks(yard_code)
 
     # The run --------------------------------------------------------------------------------
 
@@ -247,26 +237,9 @@ class StockSync:
         # Frozen before the fetch, so what the fetch leaves behind (the response body) stays
         # collectable; the parsed items are plain dicts of scalars, which the collector skips anyway.
         with objects_frozen():
-            # The pull (HTTP + JSON, no database) runs in a worker thread so that reading the
-            # index of stored vehicles overlaps it instead of adding to it; a failed pull raises
-            # here, from result(), before anything is written or delisted.
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="easycars-stock-fetch") as executor:
-                pulled = self.fetch(executor)
-                existing = self.read_index()
-                response = pulled.result()
-            self.process(response, existing)
+            self.process(self.fetch())
 
-    def read_index(self):
-        """Stock number -> index row for every EasyCars vehicle of the dealership."""
-        rows = (
-            Vehicle.objects.filter(dealership=self.dealership, data_source=DataSource.EASYCARS)
-            .exclude(easycars_stock_number=None)
-            .order_by()  # the model's default ordering would sort every row for nothing
-            .values_list(*INDEX_COLUMNS)
-        )
-        return {row[STOCK_NUMBER]: row for row in rows}
-
-    def process(self, response, existing):
+    def process(self, response):
         items = response.items
         self.recorder.set_total(len(items))
         if response.warning:
@@ -274,6 +247,13 @@ class StockSync:
                 _("EasyCars answered with a warning: %(message)s") % {"message": response.warning}
             )
         feed, hashes, unidentified = self.identify(items)
+        rows = (
+            Vehicle.objects.filter(dealership=self.dealership, data_source=DataSource.EASYCARS)
+            .exclude(easycars_stock_number=None)
+            .order_by()  # the model's default ordering would sort every row for nothing
+            .values_list(*INDEX_COLUMNS)
+        )
+        existing = {row[STOCK_NUMBER]: row for row in rows}
         # Vehicles whose stock number left the feed can still be matched by VIN (re-stocked cars).
         by_vin = {}
         for number, row in existing.items():
