@@ -15,38 +15,18 @@ Not a test (nothing is asserted): the numbers go to docs/performance.md ("Leads"
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import time
+
+from common import QueryCounter, start_sandbox
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGETS = {"push 100": 5.0, "refresh 1000": 30.0}
 
 
-def start_sandbox(latency_ms, accounts):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "wagtail_easycars.sandbox", "--port", "0", "--stock", "5",
-         "--accounts", str(accounts), "--latency-ms", str(latency_ms)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    line = process.stdout.readline()
-    match = re.search(r"on (http://\S+)", line)
-    if not match:
-        process.kill()
-        raise RuntimeError(f"The sandbox did not start: {line!r}")
-    return process, match.group(1)
-
-
-class QueryCounter:
-    def __init__(self):
-        self.queries = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.queries += 1
-        return execute(sql, params, many, context)
+def start_leads_sandbox(latency_ms, accounts):
+    return start_sandbox("--stock", 5, "--accounts", accounts, "--latency-ms", latency_ms)
 
 
 def _pending_leads(dealership, vehicle, count):
@@ -77,7 +57,7 @@ def worker(latency_ms, concurrency):
     from django.conf import settings
     from django.db import connection
 
-    sandbox, root_url = start_sandbox(latency_ms, accounts=2)
+    sandbox, root_url = start_leads_sandbox(latency_ms, accounts=2)
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         settings.WAGTAIL_EASYCARS["BASE_URLS"] = {"test": f"{root_url}/TestECService", "production": root_url}

@@ -14,40 +14,18 @@ targets; not a test (nothing is asserted), the numbers go to docs/performance.md
 import argparse
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
 import time
 
+from common import QueryCounter, start_sandbox
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def start_sandbox(size, latency_ms):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "wagtail_easycars.sandbox", "--port", "0", "--stock", str(size), "--accounts", "1"]
-        + ["--latency-ms", str(latency_ms), "--yards", "3"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline()
-    match = re.search(r"on (http://\S+)", line)
-    if not match:
-        process.kill()
-        raise RuntimeError(f"The sandbox did not start: {line!r}")
-    return process, match.group(1)
-
-
-class Counter:
-    """Counts queries (the COPY of new vehicles goes round Django's cursor wrapper: counted apart)."""
-
-    def __init__(self):
-        self.queries = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.queries += 1
-        return execute(sql, params, many, context)
+def start_stock_sandbox(size, latency_ms):
+    return start_sandbox("--stock", size, "--accounts", 1, "--latency-ms", latency_ms, "--yards", 3)
 
 
 def row_versions():
@@ -64,7 +42,7 @@ def measure(label, function):
 
     from wagtail_easycars.sync import stock
 
-    counter = Counter()
+    counter = QueryCounter()  # the COPY of new vehicles goes round Django's cursor wrapper: counted apart
     copies = []
     original = stock.insert_vehicles
 
@@ -100,7 +78,7 @@ def worker(size, latency_ms, image_sizes):
     # As in production: the sync only queues its follow-up tasks (search index); no worker runs them here.
     Conf.SYNC = False
 
-    sandbox, root_url = start_sandbox(size, latency_ms)
+    sandbox, root_url = start_stock_sandbox(size, latency_ms)
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         settings.WAGTAIL_EASYCARS["BASE_URLS"] = {"test": f"{root_url}/TestECService", "production": root_url}
