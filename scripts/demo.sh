@@ -29,14 +29,8 @@ for port in "$PORT" "$SANDBOX_PORT"; do
     fi
 done
 
-# One demo key, generated on first run and kept (git-ignored): the stored credentials need it.
+# The example site's settings make the demo encryption key (.demo/encryption.key) on first use.
 mkdir -p "$DEMO_DIR"
-if [[ ! -s "$DEMO_DIR/encryption.key" ]]; then
-    (umask 077 && "$PY" -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())' >"$DEMO_DIR/encryption.key")
-    echo "Generated a demo encryption key in .demo/encryption.key"
-fi
-EASYCARS_ENCRYPTION_KEY="$(cat "$DEMO_DIR/encryption.key")"
-export EASYCARS_ENCRYPTION_KEY
 export EASYCARS_TEST_BASE_URL="http://$HOST:$SANDBOX_PORT/TestECService"
 export WAGTAILADMIN_BASE_URL="http://$HOST:$PORT"
 export PYTHONUNBUFFERED=1

@@ -5,9 +5,8 @@ cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
 PY="$PWD/$VENV/bin/python"
 
-# The system checks run first and insist on an encryption key; any valid key will do here.
-export EASYCARS_ENCRYPTION_KEY="${EASYCARS_ENCRYPTION_KEY:-$("$PY" -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')}"
-
+# The system checks run first and insist on an encryption key: the test settings have a fixed one,
+# and the example site makes its development key (.demo/encryption.key) on first use.
 echo "==> makemigrations --check (wagtail_easycars)"
 DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=. "$PY" -m django makemigrations --check --dry-run
 echo "==> makemigrations --check (example_site)"

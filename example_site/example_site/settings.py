@@ -2,13 +2,15 @@
 
 Everything that differs between machines comes from the environment:
 
-- ``EASYCARS_ENCRYPTION_KEY``: base64 of 32 random bytes; encrypts the stored EasyCars secrets
-  (``make demo`` generates one into .demo/encryption.key). See docs/keys.md.
+- ``EASYCARS_ENCRYPTION_KEY``: base64 of 32 random bytes; encrypts the stored EasyCars secrets.
+  When unset and DEBUG is on, the example site uses a development key kept in
+  .demo/encryption.key (git-ignored), made on first use. See docs/keys.md.
 - ``DATABASE_URL``: e.g. ``postgres://postgres@127.0.0.1:5432/easycars_demo``; SQLite when unset.
 - ``EASYCARS_TEST_BASE_URL``: where the "test" EasyCars environment lives (the local sandbox).
 - ``DJANGO_SECRET_KEY``, ``DJANGO_DEBUG``, ``DJANGO_ALLOWED_HOSTS``.
 """
 
+import base64
 import os
 from pathlib import Path
 
@@ -18,6 +20,17 @@ PROJECT_DIR = Path(__file__).resolve().parent
 BASE_DIR = PROJECT_DIR.parent
 
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+
+# So that every manage.py command of the example works from a fresh clone, a development key is
+# made once and kept beside the demo's other state; it stays the "env" key that the package reads
+# from EASYCARS_ENCRYPTION_KEY. A real site sets that variable itself (docs/keys.md).
+DEMO_KEY_FILE = BASE_DIR.parent / ".demo" / "encryption.key"
+if DEBUG and not os.environ.get("EASYCARS_ENCRYPTION_KEY"):
+    if not DEMO_KEY_FILE.exists():
+        DEMO_KEY_FILE.parent.mkdir(exist_ok=True)
+        DEMO_KEY_FILE.touch(mode=0o600)
+        DEMO_KEY_FILE.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    os.environ["EASYCARS_ENCRYPTION_KEY"] = DEMO_KEY_FILE.read_text().strip()
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-site-only-not-for-production")
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 
@@ -138,7 +151,7 @@ WAGTAIL_EASYCARS = {
     },
     # The sandbox serves vehicle photos from loopback, which the image fetcher refuses by default.
     "ALLOWED_PRIVATE_IMAGE_HOSTS": ["127.0.0.1", "localhost"],
-    # No ENCRYPTION_KEYS here: the key comes from the EASYCARS_ENCRYPTION_KEY environment variable.
+    # No ENCRYPTION_KEYS here: the key comes from EASYCARS_ENCRYPTION_KEY (see DEMO_KEY_FILE above).
 }
 
 # django-q2 runs the syncs. `retry` must exceed `timeout` (and the longest sync), or the broker
