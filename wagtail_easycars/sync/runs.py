@@ -11,7 +11,7 @@ import uuid
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -46,22 +46,22 @@ def running_log(dealership, sync_type):
     return None
 
 
+def _stamp_completed(log):
+    log.completed_at = max(timezone.now(), log.started_at)
+    log.duration_ms = int((log.completed_at - log.started_at).total_seconds() * 1000)
+
+
 def recover_dead_runs(dealership, sync_type):
-    """Mark in-progress runs whose worker died (their lease lapsed) as failed. Returns how many."""
-    live = running_log(dealership, sync_type)
-    return _fail_in_progress_runs(dealership, sync_type, exclude=live)
+    """Mark runs of this kind still in progress as failed: their worker died. Returns how many.
 
-
-def _fail_in_progress_runs(dealership, sync_type, exclude=None):
+    Call it only while holding the lease with no log of your own yet (as :func:`begin_run` does):
+    then no in-progress run can be alive.
+    """
     dead = SyncLog.objects.filter(dealership=dealership, sync_type=sync_type, status=SyncLog.Status.IN_PROGRESS)
-    if exclude is not None:
-        dead = dead.exclude(pk=exclude.pk)
-    now = timezone.now()
     count = 0
     for log in dead:
         log.status = SyncLog.Status.FAILED
-        log.completed_at = max(now, log.started_at)
-        log.duration_ms = int((log.completed_at - log.started_at).total_seconds() * 1000)
+        _stamp_completed(log)
         log.error_message = "The worker running this sync stopped before finishing (it was killed or timed out)."
         last_seen = log.heartbeat_at or log.started_at
         log.error_details = f"No progress was recorded after {last_seen.isoformat()}; a later run recovered it."
@@ -94,8 +94,8 @@ def begin_run(dealership, sync_type, direction, *, trigger=SyncLog.Trigger.SCHED
             return latest, False
         raise RuntimeError("Another process is starting a sync for this dealership; try again in a moment.")
     # This run holds the lease and has no log yet, so any run of this kind still in progress lost
-    # its lease: its worker died (what recover_dead_runs finds, without looking up the live run).
-    _fail_in_progress_runs(dealership, sync_type)
+    # its lease: its worker died.
+    recover_dead_runs(dealership, sync_type)
     now = timezone.now()
     if credential is None:
         credential = getattr(dealership, "easycars_credential", None)
@@ -193,7 +193,6 @@ class RunRecorder:
     def __init__(self, log):
         self.log = log
         self._last_flush = 0.0
-        self._clock = time.monotonic()
 
     def count(self, name, n=1):
         setattr(self.log, name, getattr(self.log, name) + n)
@@ -238,8 +237,7 @@ class RunRecorder:
         log.status = status
         log.error_message = str(error_message)[:2000]
         log.error_details = str(error_details)[:20000]
-        log.completed_at = max(timezone.now(), log.started_at)
-        log.duration_ms = int((log.completed_at - log.started_at).total_seconds() * 1000)
+        _stamp_completed(log)
         log.heartbeat_at = log.completed_at
         log.save()
         SyncLease.objects.filter(dealership_id=log.dealership_id, kind=log.sync_type, sync_log_id=log.pk).update(
@@ -259,5 +257,4 @@ def mark_superseded(log):
         status=SyncLog.Status.FAILED,
         completed_at=Now(),
         error_message="This run was replaced by a newer run before it could start.",
-        records_failed=F("records_failed"),
     )
