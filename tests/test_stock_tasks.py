@@ -189,3 +189,25 @@ def test_sync_command_fails_when_easycars_fails(dealership, sandbox):
         call_command(
             "easycars_sync_stock", "--dealership", dealership.slug, "--now", stdout=StringIO(), stderr=StringIO()
         )
+
+
+def test_paused_dealership_is_not_synced_by_the_command(dealership, sandbox):
+    EasyCarsCredential.objects.update(is_active=False)
+    err = StringIO()
+    with pytest.raises(CommandError, match="failed"):
+        call_command("easycars_sync_stock", "--dealership", dealership.slug, "--now", stdout=StringIO(), stderr=err)
+    assert "turned off" in err.getvalue()
+    assert not Vehicle.objects.exists()
+    assert sandbox.control.count("GetAdvertisementStocks") == 0
+
+
+def test_run_queued_before_the_dealership_was_paused_does_not_sync(dealership, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        log, _ = tasks.request_stock_sync(dealership)
+    EasyCarsCredential.objects.update(is_active=False)  # paused while the task waited in the queue
+    for callback in callbacks:
+        callback()
+    log.refresh_from_db()
+    assert log.status == SyncLog.Status.FAILED
+    assert log.error_message == "EasyCars syncing is turned off for this dealership."
+    assert not Vehicle.objects.exists()

@@ -209,6 +209,11 @@ class StockSync:
         credential = EasyCarsCredential.objects.filter(dealership=self.dealership).first()
         if credential is None or not credential.is_configured:
             raise SyncAborted(_("This dealership has no EasyCars credentials yet."))
+        # Checked here, not only where runs are requested: a command run with --now, or a task
+        # queued just before an admin paused the dealership, must not call EasyCars either.
+        if not credential.is_active:
+            raise SyncAborted(_("EasyCars syncing is turned off for this dealership."))
+        credential.dealership = self.dealership  # spares a query for the client's label
         return credential
 
     def fetch(self):
