@@ -191,3 +191,33 @@ def test_mapping_of_full_items_of_documented_types_never_raises(raw_item):
     mapped = mapping.map_stock_item(raw_item)
     assert mapped.stock_number == "S1"
     assert set(mapped.fields) == set(mapping.SYNC_FIELDS)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://cdn.example.com/a/1.jpg?w=800#top", "https://cdn.example.com/a/1.jpg?w=800#top"),
+        ("HTTP://cdn.example.com:8080/1.jpg", "HTTP://cdn.example.com:8080/1.jpg"),
+        ("  https://cdn.example.com/1.jpg ", "https://cdn.example.com/1.jpg"),
+        ("http://[::1]/1.jpg", "http://[::1]/1.jpg"),
+        ("http://[::1/1.jpg", ""),
+        ("https://cdn.example.com/a b.jpg", ""),
+        ("https:///1.jpg", ""),
+        ("javascript://cdn.example.com/%0Aalert(1)", ""),
+        ("https://cdn.example.com/" + "a" * 1000, ""),
+        ("https://cdn.exämple.com/1.jpg", "https://cdn.exämple.com/1.jpg"),
+    ],
+)
+def test_clean_url_keeps_http_urls_exactly_and_refuses_the_rest(url, expected):
+    assert mapping.clean_url(url)[0] == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(alphabet=" aAbB,\t\n\x00é-", max_size=12), max_size=8).map(",".join), st.integers(1, 6))
+def test_split_list_trims_drops_blanks_and_duplicates_in_order(value, item_limit):
+    expected = {}
+    for part in value.split(","):
+        text = mapping.clean_text(part, item_limit)[0]
+        if text:
+            expected.setdefault(text.casefold(), text)
+    assert mapping.split_list(value, limit=300, item_limit=item_limit)[0] == list(expected.values())

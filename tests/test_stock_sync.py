@@ -308,10 +308,10 @@ def test_a_vehicle_the_database_refuses_fails_alone(dealership, sandbox, monkeyp
     refused = sandbox.control.stock()[3]["StockNumber"]
     original = stock.insert_vehicles
 
-    def insert_vehicles(vehicles):
-        if any(v.easycars_stock_number == refused for v in vehicles):
+    def insert_vehicles(dealership, creates, now):
+        if any(m.stock_number == refused for m in creates):
             raise DatabaseError("value out of range")
-        return original(vehicles)
+        return original(dealership, creates, now)
 
     monkeypatch.setattr(stock, "insert_vehicles", insert_vehicles)
     log = sync(dealership)
