@@ -161,8 +161,11 @@ def insert_vehicles(dealership, creates, now):
         vehicles = Vehicle.objects.bulk_create(
             [
                 Vehicle(
-                    easycars_stock_number=m.stock_number, easycars_raw_data=m.raw,
-                    easycars_content_hash=m.content_hash, **m.fields, **common,
+                    easycars_stock_number=m.stock_number,
+                    easycars_raw_data=m.raw,
+                    easycars_content_hash=m.content_hash,
+                    **m.fields,
+                    **common,
                 )
                 for m in creates
             ]  # fmt: skip
