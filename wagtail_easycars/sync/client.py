@@ -115,7 +115,10 @@ class EasyCarsClient:
     def get_advertisement_stocks(self, yard_code=None):
         """The whole stock list (of one yard when ``yard_code`` is given)."""
         body = {} if yard_code is None else {"YardCode": yard_code}
-        return self._call(STOCK_SERVICE, "GetAdvertisementStocks", body, parse_stock_list)
+        state = {}
+        result = self._call(STOCK_SERVICE, "GetAdvertisementStocks", body, parse_stock_list, state=state)
+        result.body = state.get("body", b"")
+        return result
 
     def create_lead(self, request: CreateLeadRequest):
         """Create a lead. Never retried once it may have reached EasyCars (see EasyCarsOutcomeUnknown)."""
@@ -215,11 +218,12 @@ class EasyCarsClient:
     def _url(self, service, operation):
         return f"{get_base_url(self.account.environment)}/{service}/{operation}"
 
-    def _call(self, service, operation, body, parse, *, idempotent=True, use_breaker=True, retries=None):
+    def _call(self, service, operation, body, parse, *, idempotent=True, use_breaker=True, retries=None, state=None):
+        """``state`` (a dict) receives ``"body"``: the bytes of the answer that was used."""
         endpoint = f"{service}/{operation}"
         breaker = self.breaker() if use_breaker else None
         trial = breaker.before_call() if breaker else False
-        state = {}
+        state = {} if state is None else state
         try:
             data, warning = self._with_retries(
                 lambda num: self._attempt(service, operation, body, num, idempotent, state),
@@ -274,7 +278,7 @@ class EasyCarsClient:
             if token is None:
                 token = self._request_token(service, num)
                 tokens.store(service, token)
-            data = self._post(service, operation, body, token, num, idempotent)
+            data = self._post(service, operation, body, token, num, idempotent, state)
             if not _is_invalid_token(data):
                 return self._interpret(data, service, operation, idempotent)
             tokens.discard(service, token)
@@ -320,7 +324,7 @@ class EasyCarsClient:
             dealership=self.account.label,
         )
 
-    def _post(self, service, operation, body, token, num, idempotent):
+    def _post(self, service, operation, body, token, num, idempotent, state):
         endpoint = f"{service}/{operation}"
         payload = {
             "AccountNumber": self.account.account_number,
@@ -330,7 +334,9 @@ class EasyCarsClient:
         headers = {"Authorization": f"Bearer {token}"}
         try:
             response = self._send(endpoint, self._url(service, operation), num, json=payload, headers=headers)
-            return self._envelope(response, endpoint, sent=True, attempt=num)
+            data = self._envelope(response, endpoint, sent=True, attempt=num)
+            state["body"] = response.content
+            return data
         except _Transient as exc:
             if exc.maybe_processed and not idempotent:
                 raise self._outcome_unknown(operation, exc.reason) from None

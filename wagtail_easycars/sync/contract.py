@@ -284,6 +284,8 @@ class StockListResponse:
     items: list
     #: EasyCars' ErrorMessage when it answered Code 5 (Warning).
     warning: str | None = None
+    #: The response body as received (the stock sync fingerprints it, then lets it go).
+    body: bytes = field(default=b"", repr=False)
 
 
 @dataclass

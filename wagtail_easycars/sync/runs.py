@@ -190,16 +190,18 @@ class RunRecorder:
         "images_failed",
     )
 
-    def __init__(self, log):
+    def __init__(self, log, *, just_begun=False):
+        """``just_begun``: :func:`begin_run` has just written the log and the lease, so the first
+        progress write can wait its interval like the others (a short run then makes none)."""
         self.log = log
-        self._last_flush = 0.0
+        self._last_flush = time.monotonic() if just_begun else 0.0
 
     def count(self, name, n=1):
         setattr(self.log, name, getattr(self.log, name) + n)
 
     def set_total(self, total):
         self.log.records_total = total
-        self.flush(force=True)
+        self.flush()
 
     def add_failure(self, kind, ref, message):
         """Record an isolated failure (an item, an image, a field). Never raises."""

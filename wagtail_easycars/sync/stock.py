@@ -9,6 +9,7 @@ reports follow (:mod:`.delisting`).
 """
 
 import gc
+import hashlib
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -90,13 +91,14 @@ def sync_stock(
     finish. ``images=False`` leaves photos to :func:`wagtail_easycars.sync.images.sync_images`;
     photo work stops at ``deadline`` (a ``time.monotonic()`` value) and resumes next run.
     """
-    if log is None:
+    just_begun = log is None
+    if just_begun:
         log, started = runs.begin_run(
             dealership, SyncLog.SyncType.STOCK, SyncLog.Direction.INBOUND, trigger=trigger, user=user
         )
         if not started:
             return log
-    recorder = runs.RunRecorder(log)
+    recorder = runs.RunRecorder(log, just_begun=just_begun)
     try:
         run = StockSync(dealership, recorder, progress=progress, client=client)
         run.run()
@@ -116,7 +118,18 @@ def sync_stock(
     return recorder.finish()
 
 
+def feed_fingerprint(body):
+    """SHA-256 of the mapping version and a GetAdvertisementStocks body; "" without a body."""
+    if not body:
+        return ""
+    digest = hashlib.sha256(f"{mapping.MAPPING_VERSION}:".encode())
+    digest.update(body)
+    return digest.hexdigest()
+
+
 INDEX_CHUNK = 500
+#: Photo-only runs between two stock runs are skipped; past this many, items are just hashed.
+PHOTO_RUNS_LOOKED_PAST = 5
 
 
 def queue_search_index_update(vehicle_ids, recorder):
@@ -243,6 +256,7 @@ class StockSync:
         self.progress = progress
         self.client = client
         self.now = timezone.now()
+        self.trusted = False
         self.image_work = []
         self.indexed_ids = []
 
@@ -294,6 +308,9 @@ class StockSync:
             self.recorder.add_warning(
                 _("EasyCars answered with a warning: %(message)s") % {"message": response.warning}
             )
+        fingerprint = feed_fingerprint(response.body)
+        response.body = b""  # tens of megabytes for a big dealership: not kept through the writes
+        self.trusted = bool(fingerprint) and fingerprint == self.previous_fingerprint()
         feed, hashes, unidentified = self.identify(items)
         rows = (
             Vehicle.objects.filter(dealership=self.dealership, data_source=DataSource.EASYCARS)
@@ -326,13 +343,40 @@ class StockSync:
             "warning": response.warning,
             "unidentified_items": unidentified,
             "yards": sorted({str(item.get("YardCode") or "")[:50] for item in items})[:50],
+            # Only when every item of this feed is now stored with its hash (see previous_fingerprint).
+            "feed_fingerprint": fingerprint if not self.log.records_failed else "",
         }
+
+    def previous_fingerprint(self):
+        """The fingerprint of the feed the previous stock run left stored, or "".
+
+        When this run's feed is byte for byte that one, each stored vehicle's content hash is
+        already the hash of its item, unless it was cleared since (an editor unlocked a field)
+        or the vehicle is gone: the items need not be hashed one by one, which is most of the
+        cost of a re-sync with nothing changed. Runs are serial per dealership (the lease), so
+        "previous" is the latest other stock run that fetched; photo-only runs do not count,
+        and one that failed, or left any item unstored, has no fingerprint.
+        """
+        recent = (
+            SyncLog.objects.filter(dealership=self.dealership, sync_type=SyncLog.SyncType.STOCK)
+            .exclude(pk=self.log.pk)
+            .values_list("status", "response_summary")[:PHOTO_RUNS_LOOKED_PAST]
+        )
+        for status, summary in recent:
+            summary = summary if isinstance(summary, dict) else {}
+            if summary.get("photo_run"):
+                continue
+            if status in (SyncLog.Status.SUCCESS, SyncLog.Status.WARNING):
+                return summary.get("feed_fingerprint") or ""
+            return ""
+        return ""
 
     def identify(self, items):
         """Stock number -> item and stock number -> content hash, in feed order.
 
         Items without a stock number (or with a repeated one) fail here. The hash is taken in the
-        same pass, so the 72-key items are walked once.
+        same pass, so the 72-key items are walked once; for a trusted feed, only where needed
+        (in :meth:`write_feed`).
         """
         feed, hashes = {}, {}
         unidentified = 0
@@ -346,7 +390,8 @@ class StockSync:
                 self.fail_item(number, _("The stock number appears more than once in the feed; the first was used."))
             else:
                 feed[number] = item
-                hashes[number] = item_hash(item)
+                if not self.trusted:
+                    hashes[number] = item_hash(item)
         return feed, hashes, unidentified
 
     def fail_item(self, ref, message):
@@ -364,8 +409,8 @@ class StockSync:
             unchanged = 0
             for number in numbers[start : start + batch_size]:
                 row = existing.get(number)
-                content_hash = hashes[number]
-                if row is not None and row[CONTENT_HASH] == content_hash and row[STATUS] != UNLISTED:
+                stored = row[CONTENT_HASH] if row is not None else ""
+                if stored and row[STATUS] != UNLISTED and (self.trusted or stored == hashes[number]):
                     unchanged += 1
                     if row[MISSING_PULLS]:
                         reset_ids.append(row[ID])
@@ -374,7 +419,7 @@ class StockSync:
                     continue
                 item = feed[number]
                 try:
-                    mapped = mapping.map_stock_item(item, content_hash)
+                    mapped = mapping.map_stock_item(item, hashes.get(number))
                 except mapping.StockItemError as exc:
                     self.fail_item(number, exc)
                     continue
