@@ -76,6 +76,13 @@ def begin_run(dealership, sync_type, direction, *, trigger=SyncLog.Trigger.SCHED
     Returns ``(log, started)``: ``started`` is False when another run holds the lease, and
     ``log`` is then that run's SyncLog.
     """
+    # One transaction: a concurrent trigger waits on the lease row until this run's log exists
+    # (then joins it), and the run's start costs one commit instead of three.
+    with transaction.atomic():
+        return _begin_run(dealership, sync_type, direction, trigger=trigger, user=user, credential=credential)
+
+
+def _begin_run(dealership, sync_type, direction, *, trigger, user, credential):
     token = uuid.uuid4().hex
     lapsed = Q(lease_until__isnull=True) | Q(lease_until__lte=Now())
     take = {"owner": token, "lease_until": Now() + _lease_ttl(), "sync_log": None}
@@ -241,10 +248,11 @@ class RunRecorder:
         log.error_details = str(error_details)[:20000]
         _stamp_completed(log)
         log.heartbeat_at = log.completed_at
-        log.save()
-        SyncLease.objects.filter(dealership_id=log.dealership_id, kind=log.sync_type, sync_log_id=log.pk).update(
-            lease_until=None, owner=""
-        )
+        with transaction.atomic():
+            log.save()
+            SyncLease.objects.filter(dealership_id=log.dealership_id, kind=log.sync_type, sync_log_id=log.pk).update(
+                lease_until=None, owner=""
+            )
         return log
 
     def fail(self, exc, message=None):

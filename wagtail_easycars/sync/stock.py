@@ -114,8 +114,9 @@ def sync_stock(
         logger.exception("Stock sync of dealership %s failed", dealership.pk)
         return recorder.fail(exc, message=_("The stock sync stopped because of an unexpected error."))
     queue_search_index_update(run.indexed_ids, recorder)
-    EasyCarsCredential.objects.filter(dealership=dealership).update(last_synced_at=timezone.now())
-    return recorder.finish()
+    with transaction.atomic():  # one commit for the run's last writes
+        EasyCarsCredential.objects.filter(dealership=dealership).update(last_synced_at=timezone.now())
+        return recorder.finish()
 
 
 def feed_fingerprint(body):
