@@ -57,6 +57,23 @@ def test_stock_list_returns_every_item_with_all_vendor_keys(client, sandbox):
     assert all(len(item) == 72 for item in result.items)
 
 
+def test_stock_list_answer_is_freed_without_waiting_for_the_garbage_collector(client, sandbox):
+    import gc
+
+    import httpx
+
+    gc.collect()
+    gc.disable()
+    try:
+        result = client.get_advertisement_stocks()
+        alive = [o for o in gc.get_objects() if isinstance(o, httpx.Response)]
+    finally:
+        gc.enable()
+    assert result.items
+    assert result.body.startswith(b"{")  # the raw answer, for the sync's feed fingerprint
+    assert alive == []
+
+
 def test_yard_code_limits_the_stock_list(client, sandbox):
     expected = {item["StockNumber"] for item in sandbox.control.stock(yard="200")}
 

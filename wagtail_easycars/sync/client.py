@@ -355,6 +355,10 @@ class EasyCarsClient:
         extra = {"dealership": self.account.label, "endpoint": endpoint, "attempt": num, "code": None}
         try:
             response = self._client().post(url, **kwargs)
+            # httpx 0.28 binds each response and its (already read and closed) stream in a
+            # reference cycle (encode/httpx#3733), so a body is only freed by a full garbage
+            # collection: each 40 MB stock list of a big dealership stayed in a worker's memory.
+            response.stream = httpx.ByteStream(b"")
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             reason = f"could not connect: {type(exc).__name__}"
             self._log_failure(reason, extra, start)
