@@ -6,7 +6,7 @@ from django.utils import timezone
 from wagtail_easycars.models import SyncLease, SyncLog
 from wagtail_easycars.sync import runs
 
-from .factories import DealershipFactory
+from .factories import DealershipFactory, SyncLogFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +54,28 @@ def test_killed_worker_run_is_marked_failed_by_the_next_run():
     dead.refresh_from_db()
     assert dead.status == SyncLog.Status.FAILED
     assert "stopped before finishing" in dead.error_message
+
+
+def test_run_killed_after_a_cleanly_finished_run_is_recovered():
+    dealership = DealershipFactory()
+    finished, _ = runs.begin_run(dealership, "stock", "inbound")
+    runs.RunRecorder(finished).finish()
+    dead, started = runs.begin_run(dealership, "stock", "inbound")  # takes the released lease
+    assert started
+    SyncLease.objects.filter(dealership=dealership).update(lease_until=timezone.now() - timedelta(seconds=1))
+    runs.begin_run(dealership, "stock", "inbound")
+    dead.refresh_from_db()
+    assert dead.status == SyncLog.Status.FAILED
+
+
+def test_a_run_left_in_progress_without_a_lease_is_recovered_by_the_first_run():
+    dealership = DealershipFactory()
+    orphan = SyncLogFactory(dealership=dealership, status=SyncLog.Status.IN_PROGRESS, started_at=timezone.now())
+    assert not SyncLease.objects.exists()
+    _, started = runs.begin_run(dealership, "stock", "inbound")
+    assert started
+    orphan.refresh_from_db()
+    assert orphan.status == SyncLog.Status.FAILED
 
 
 def test_failures_make_a_warning_and_errors_a_failure():

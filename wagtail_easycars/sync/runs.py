@@ -86,8 +86,13 @@ def _begin_run(dealership, sync_type, direction, *, trigger, user, credential):
     token = uuid.uuid4().hex
     lapsed = Q(lease_until__isnull=True) | Q(lease_until__lte=Now())
     take = {"owner": token, "lease_until": Now() + _lease_ttl(), "sync_log": None}
-    # Usually the lease row exists: one UPDATE takes it. Only a first run creates the row.
-    acquired = SyncLease.objects.filter(lapsed, dealership=dealership, kind=sync_type).update(**take)
+    # Usually the lease row exists and the last run released it (``finish`` saves its log and
+    # releases the lease in one transaction): one UPDATE takes it, and no run can have been left
+    # in progress. Otherwise (a first run, or a lease that expired) the row is found or created,
+    # taken, and runs left in progress are recovered below.
+    released = Q(lease_until__isnull=True, owner="", sync_log__isnull=False)
+    acquired = SyncLease.objects.filter(released, dealership=dealership, kind=sync_type).update(**take)
+    after_clean_release = bool(acquired)
     if not acquired:
         lease = _lease_row(dealership, sync_type)
         acquired = SyncLease.objects.filter(lapsed, pk=lease.pk).update(**take)
@@ -102,7 +107,8 @@ def _begin_run(dealership, sync_type, direction, *, trigger, user, credential):
         raise RuntimeError("Another process is starting a sync for this dealership; try again in a moment.")
     # This run holds the lease and has no log yet, so any run of this kind still in progress lost
     # its lease: its worker died.
-    recover_dead_runs(dealership, sync_type)
+    if not after_clean_release:
+        recover_dead_runs(dealership, sync_type)
     now = timezone.now()
     if credential is None:
         credential = getattr(dealership, "easycars_credential", None)
@@ -248,7 +254,7 @@ class RunRecorder:
         log.error_details = str(error_details)[:20000]
         _stamp_completed(log)
         log.heartbeat_at = log.completed_at
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):  # within a caller's transaction, no savepoint either
             log.save()
             SyncLease.objects.filter(dealership_id=log.dealership_id, kind=log.sync_type, sync_log_id=log.pk).update(
                 lease_until=None, owner=""
