@@ -80,6 +80,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "easycars-tests"},
 }
+# Tests want a cache of their own per process (W003 is for deployments; tests/test_checks.py covers it).
+SILENCED_SYSTEM_CHECKS = ["wagtail_easycars.W003"]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -102,5 +102,26 @@ def test_django_q_must_be_installed(monkeypatch):
     assert "INSTALLED_APPS" in error.hint
 
 
+@pytest.mark.parametrize("backend", ["locmem.LocMemCache", "dummy.DummyCache"])
+def test_a_per_process_cache_is_a_warning_outside_debug(settings, backend):
+    settings.CACHES = {"default": {"BACKEND": f"django.core.cache.backends.{backend}"}}
+    [warning] = messages(checks.check_settings, "wagtail_easycars.W003")
+    assert "not shared between the site and the workers" in warning.msg
+    assert "Redis" in warning.hint
+    settings.DEBUG = True
+    assert messages(checks.check_settings, "wagtail_easycars.W003") == []
+
+
+def test_a_shared_cache_passes(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://x"}}
+    assert messages(checks.check_settings, "wagtail_easycars.W003") == []
+
+
+def test_the_cache_alias_must_name_a_configured_cache(settings):
+    settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "CACHE_ALIAS": "easycars"}
+    [error] = messages(checks.check_settings, "wagtail_easycars.E005")
+    assert "'easycars', which is not in CACHES" in error.msg
+
+
 def test_the_test_settings_pass_every_check():
     call_command("check", fail_level="WARNING")

@@ -57,4 +57,38 @@ def check_settings(app_configs, **kwargs):
                 id="wagtail_easycars.W002",
             )
         )
+    problems.extend(_check_cache())
     return problems
+
+
+#: Cache backends that do not share anything between processes.
+PER_PROCESS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache": "keeps them per process",
+    "django.core.cache.backends.dummy.DummyCache": "stores nothing",
+}
+
+
+def _check_cache():
+    alias = get_setting("CACHE_ALIAS")
+    caches = getattr(settings, "CACHES", None) or {}
+    if alias not in caches:
+        return [
+            Error(
+                f'WAGTAIL_EASYCARS["CACHE_ALIAS"] is {alias!r}, which is not in CACHES.',
+                hint="Name a cache that settings.CACHES defines (the default is \"default\").",
+                id="wagtail_easycars.E005",
+            )
+        ]
+    backend = caches[alias].get("BACKEND", "")
+    if backend in PER_PROCESS_CACHES and not settings.DEBUG:
+        return [
+            Warning(
+                f"The {alias!r} cache ({backend.rsplit('.', 1)[-1]}) {PER_PROCESS_CACHES[backend]}: EasyCars "
+                "tokens, the circuit breaker and the manual sync rate limit are not shared between the "
+                "site and the workers.",
+                hint="Use a cache every process shares (Redis, Memcached, the database or file cache), "
+                'or point WAGTAIL_EASYCARS["CACHE_ALIAS"] at one.',
+                id="wagtail_easycars.W003",
+            )
+        ]
+    return []
