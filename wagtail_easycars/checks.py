@@ -75,7 +75,7 @@ def _check_cache():
         return [
             Error(
                 f'WAGTAIL_EASYCARS["CACHE_ALIAS"] is {alias!r}, which is not in CACHES.',
-                hint="Name a cache that settings.CACHES defines (the default is \"default\").",
+                hint='Name a cache that settings.CACHES defines (the default is "default").',
                 id="wagtail_easycars.E005",
             )
         ]
