@@ -109,6 +109,14 @@ def test_unknown_resolution_changes_nothing(client, editor, conflict):
     assert conflict.resolved_at is None
 
 
+def test_the_sync_only_resolution_cannot_be_posted(client, editor, conflict):
+    response = resolve(client, conflict, "agreed")
+
+    assert "Choose how to resolve it" in response.content.decode()
+    conflict.refresh_from_db()
+    assert conflict.resolved_at is None
+
+
 def test_resolving_returns_to_the_page_it_came_from_but_never_off_site(client, editor, conflict):
     inspect_url = reverse(f"{VEHICLES}:inspect", args=[conflict.vehicle_id])
     other = VehicleConflict.objects.create(

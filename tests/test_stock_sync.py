@@ -220,6 +220,39 @@ def test_editor_change_locks_the_field_and_sync_records_a_conflict(dealership, s
     assert conflict.local_value == "Lovingly kept family car"
 
 
+def test_conflict_closes_when_easycars_sends_the_editors_value(dealership, sandbox):
+    car = price_conflict(dealership, sandbox)
+    conflict = VehicleConflict.objects.get(vehicle=car, field="price", resolved_at=None)
+    sandbox.control.edit_stock(car.easycars_stock_number, {"Price": 999})  # EasyCars took the correction
+    log = sync(dealership)
+    conflict.refresh_from_db()
+    assert conflict.resolution == VehicleConflict.Resolution.AGREED
+    assert conflict.resolved_at is not None
+    assert conflict.resolved_by is None
+    assert conflict.sync_log == log
+    car.refresh_from_db()
+    assert car.price == Decimal("999.00")
+    assert "price" in car.locked_fields  # the editor's lock stays until an editor lifts it
+
+
+def test_conflict_closes_when_the_unlocked_field_takes_the_easycars_value(dealership, sandbox):
+    car = price_conflict(dealership, sandbox)
+    conflicts.unlock_fields(car, ["price"])
+    sync(dealership)
+    car.refresh_from_db()
+    assert car.price == Decimal("20000.00")
+    assert VehicleConflict.objects.get(vehicle=car, field="price").resolution == VehicleConflict.Resolution.AGREED
+
+
+def test_an_editor_cannot_choose_the_sync_only_resolution(dealership, sandbox, admin_user):
+    car = price_conflict(dealership, sandbox)
+    conflict = VehicleConflict.objects.get(vehicle=car, field="price")
+    with pytest.raises(conflicts.ResolutionError):
+        conflicts.resolve_conflict(conflict, VehicleConflict.Resolution.AGREED, admin_user)
+    conflict.refresh_from_db()
+    assert conflict.resolved_at is None
+
+
 def test_accepting_the_easycars_value_applies_it_and_unlocks(dealership, sandbox, admin_user):
     car = price_conflict(dealership, sandbox)
     conflict = VehicleConflict.objects.get(vehicle=car, field="price")

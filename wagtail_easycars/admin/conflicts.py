@@ -105,7 +105,9 @@ class ConflictIndexView(SyncExtrasMixin, PermissionCheckedMixin, BaseListingView
                 ActionsColumn(
                     "resolve",
                     label=_("Resolve"),
-                    choices=VehicleConflict.Resolution.choices,
+                    choices=[
+                        (value, VehicleConflict.Resolution(value).label) for value in VehicleConflict.EDITOR_RESOLUTIONS
+                    ],
                     url_name=self.conflict_resolve_url_name,
                 )
             )
@@ -205,7 +207,7 @@ class ResolveView(SyncExtrasMixin, PermissionCheckedMixin, View):
 
 
 class ResolveConflictView(ResolveView):
-    resolutions = tuple(VehicleConflict.Resolution.values)
+    resolutions = tuple(VehicleConflict.EDITOR_RESOLUTIONS)
 
     def get_object(self, pk):
         conflict = get_scoped_object_or_404(VehicleConflict, self.request.user, pk=pk)

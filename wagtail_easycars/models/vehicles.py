@@ -195,6 +195,12 @@ class VehicleConflict(models.Model):
     class Resolution(models.TextChoices):
         KEEP_LOCAL = "keep_local", _("Keep local value")
         ACCEPT_EASYCARS = "accept_easycars", _("Accept EasyCars value")
+        #: Closed by a sync: the vehicle now shows the value EasyCars sends (EasyCars took the
+        #: editor's value, or the field was unlocked and the EasyCars value applied).
+        AGREED = "agreed", _("Values agree")
+
+    #: What an editor can decide.
+    EDITOR_RESOLUTIONS = (Resolution.KEEP_LOCAL, Resolution.ACCEPT_EASYCARS)
 
     vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="conflicts")
     field = models.CharField(_("field"), max_length=64)

@@ -27,7 +27,7 @@ def _check_tenant(user, dealership_id):
 def resolve_conflict(conflict, resolution, user):
     """``keep_local`` keeps the editor's value and the lock; ``accept_easycars`` applies the
     EasyCars value, unlocks the field (later syncs update it again) and records the change."""
-    if resolution not in VehicleConflict.Resolution.values:
+    if resolution not in VehicleConflict.EDITOR_RESOLUTIONS:
         raise ResolutionError(_("Unknown resolution %(value)r.") % {"value": resolution})
     if conflict.field not in SYNC_FIELDS:
         raise ResolutionError(_("%(field)s is not a field the sync manages.") % {"field": conflict.field})

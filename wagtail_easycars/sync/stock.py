@@ -507,7 +507,7 @@ class StockSync:
             (c.vehicle_id, c.field): c
             for c in VehicleConflict.objects.filter(vehicle_id__in=list(current), resolved_at__isnull=True)
         }
-        written, changes, new_conflicts, touched_conflicts = [], [], [], []
+        written, changes, new_conflicts, touched_conflicts, agreed_conflicts = [], [], [], [], []
         columns = {"easycars_content_hash", "easycars_raw_data", "last_synced_from_easycars", "missing_pull_count"}
         for row, m in updates:
             vehicle = current.get(row[ID])
@@ -519,6 +519,8 @@ class StockSync:
             for name in mapping.SYNC_FIELDS:
                 new, old = m.fields[name], getattr(vehicle, name)
                 if new == old:
+                    if (vehicle.pk, name) in open_conflicts:  # EasyCars now sends the editor's value
+                        agreed_conflicts.append(open_conflicts[(vehicle.pk, name)].pk)
                     continue
                 if name in locked:
                     if new != old:
@@ -537,6 +539,8 @@ class StockSync:
                                 )
                             )  # fmt: skip
                     continue
+                if (vehicle.pk, name) in open_conflicts:  # unlocked since: EasyCars' value is applied
+                    agreed_conflicts.append(open_conflicts[(vehicle.pk, name)].pk)
                 setattr(vehicle, name, new)
                 changed.append(name)
                 changes.append(
@@ -581,3 +585,7 @@ class StockSync:
             VehicleConflict.objects.bulk_create(new_conflicts)
         if touched_conflicts:
             VehicleConflict.objects.bulk_update(touched_conflicts, ["local_value", "easycars_value", "sync_log"])
+        if agreed_conflicts:
+            VehicleConflict.objects.filter(pk__in=agreed_conflicts, resolved_at__isnull=True).update(
+                resolution=VehicleConflict.Resolution.AGREED, resolved_at=now, sync_log=self.log
+            )
