@@ -1,4 +1,7 @@
-"""The vehicle admin in real Chromium: list, inspect, resolve a conflict; saves docs/screenshots/admin-vehicles.png."""
+"""The vehicle and lead admin in real Chromium: list, inspect, resolve a conflict, send an unsent enquiry.
+
+Saves docs/screenshots/admin-vehicles.png and admin-lead-unsent.png.
+"""
 
 import datetime
 import io
@@ -129,3 +132,35 @@ def test_editor_reviews_stock_and_accepts_the_easycars_price(
     page.goto(f"{live_server.url}/admin/snippets/wagtail_easycars/vehicle/field-history/{volvo.pk}/?field=price")
     expect(page.get_by_text("Conflict resolution")).to_be_visible()
     assert Vehicle.objects.get(pk=volvo.pk).price == Decimal("64990.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_editor_sends_an_enquiry_saved_before_easycars_was_connected(
+    live_server, browser_page, screenshot_dir, monkeypatch, settings, sandbox_settings
+):
+    from tests.factories import CredentialFactory, LeadFactory
+    from wagtail_easycars.models import Lead
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    settings.WAGTAIL_GRAVATAR_PROVIDER_URL = None
+    dealership, volvo = seed_stock()
+    lead = LeadFactory(
+        dealership=dealership, vehicle=volvo, name="Priya Natarajan", email="priya@example.com", data_source="webform"
+    )
+    assert lead.sync_state == Lead.SyncState.NOT_APPLICABLE
+    CredentialFactory(dealership=dealership)  # EasyCars is connected afterwards
+    editor = make_editor(dealership)
+    page = browser_page
+    log_in(page, live_server, editor)
+
+    page.goto(f"{live_server.url}/admin/snippets/wagtail_easycars/lead/inspect/{lead.pk}/")
+    expect(page.get_by_text("has not been sent to EasyCars")).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / "admin-lead-unsent.png"))
+    page.get_by_role("button", name="Send to EasyCars").click()
+
+    expect(page.get_by_text("is queued to be sent to EasyCars;")).to_be_visible()
+    lead.refresh_from_db()
+    assert lead.sync_state == Lead.SyncState.SENT
+    assert lead.easycars_lead_number
+    page.reload()
+    expect(page.get_by_text(lead.easycars_lead_number).first).to_be_visible()

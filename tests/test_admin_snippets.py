@@ -333,6 +333,49 @@ def test_retry_sync_refuses_a_lead_that_has_not_failed(client, editor, dealershi
     assert lead.sync_state == Lead.SyncState.SENT
 
 
+def test_a_lead_saved_before_credentials_existed_can_be_sent_once_they_do(
+    client, editor, dealership, sandbox_settings, django_capture_on_commit_callbacks
+):
+    lead = LeadFactory(
+        dealership=dealership, vehicle=EasyCarsVehicleFactory(dealership=dealership), email="early@example.com"
+    )
+    assert lead.sync_state == Lead.SyncState.NOT_APPLICABLE
+    CredentialFactory(dealership=dealership)
+
+    html = client.get(reverse(f"{LEADS}:inspect", args=[lead.pk])).content.decode()
+    assert "has not been sent to EasyCars" in html
+    assert "Send to EasyCars" in html
+    confirm = client.get(reverse(f"{LEADS}:retry_sync", args=[lead.pk])).content.decode()
+    assert "Yes, send it" in confirm
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse(f"{LEADS}:retry_sync", args=[lead.pk]), follow=True)
+
+    assert "is queued to be sent to EasyCars;" in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.sync_state == Lead.SyncState.SENT
+    assert lead.easycars_lead_number
+
+
+def test_sending_an_unsent_lead_without_credentials_says_to_add_them(client, editor, dealership):
+    lead = LeadFactory(dealership=dealership)
+
+    response = client.post(reverse(f"{LEADS}:retry_sync", args=[lead.pk]), follow=True)
+
+    assert "no EasyCars credentials yet" in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.sync_state == Lead.SyncState.NOT_APPLICABLE
+
+
+def test_a_lead_from_easycars_is_never_offered_for_sending(client, editor, dealership):
+    CredentialFactory(dealership=dealership)
+    lead = LeadFactory(dealership=dealership, data_source=Lead.DataSource.EASYCARS, easycars_lead_number="LN-9")
+
+    response = client.post(reverse(f"{LEADS}:retry_sync", args=[lead.pk]), follow=True)
+
+    assert "only a failed lead can be retried" in response.content.decode()
+    assert "Send to EasyCars" not in client.get(reverse(f"{LEADS}:inspect", args=[lead.pk])).content.decode()
+
+
 def test_retry_sync_needs_change_permission(client, dealership):
     viewer = make_editor(dealership, permissions=("wagtailadmin.access_admin", "wagtail_easycars.view_lead"))
     client.force_login(viewer)

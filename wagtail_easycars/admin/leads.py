@@ -19,8 +19,9 @@ from wagtail.log_actions import log
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from ..models import Lead, Vehicle
+from ..models import EasyCarsCredential, Lead, Vehicle
 from ..sync.leads import retry_lead
+from ..sync.outbox import OUTBOUND_SOURCES
 from .filters import LeadFilterSet
 from .scoping import DealershipScopedForm, DealershipScopedViewSetMixin, get_scoped_object_or_404
 from .scoping import IndexView as ScopedIndexView
@@ -51,8 +52,22 @@ class LeadForm(DealershipScopedForm):
         return cleaned_data
 
 
+def is_unsent(lead):
+    """Saved here while the dealership had no EasyCars credentials, so never sent."""
+    return (
+        lead.sync_state == Lead.SyncState.NOT_APPLICABLE
+        and lead.data_source in OUTBOUND_SOURCES
+        and not lead.easycars_lead_number
+    )
+
+
 def can_retry(lead):
-    return lead.sync_state == Lead.SyncState.FAILED
+    """A failed lead can be retried, and an unsent one sent ("Send to EasyCars")."""
+    return lead.sync_state == Lead.SyncState.FAILED or is_unsent(lead)
+
+
+def retry_label(lead):
+    return _("Send to EasyCars") if is_unsent(lead) else _("Retry sync")
 
 
 def easycars_numbers(lead):
@@ -77,10 +92,10 @@ class LeadIndexView(ScopedIndexView):
         if can_retry(instance) and self.user_has_permission("change"):
             buttons.append(
                 Button(
-                    _("Retry sync"),
+                    retry_label(instance),
                     url=reverse(self.retry_url_name, args=[instance.pk]),
                     icon_name="rotate",
-                    attrs={"aria-label": _("Retry sync of '%(title)s'") % {"title": str(instance)}},
+                    attrs={"aria-label": f"{retry_label(instance)}: {instance}"},
                     priority=25,
                 )
             )
@@ -100,7 +115,7 @@ class LeadInspectView(ScopedInspectView):
         if can_retry(self.object) and self.user_has_permission("change"):
             buttons.append(
                 Button(
-                    _("Retry sync"),
+                    retry_label(self.object),
                     url=reverse(self.retry_url_name, args=[self.object.pk]),
                     icon_name="rotate",
                     priority=30,
@@ -112,6 +127,7 @@ class LeadInspectView(ScopedInspectView):
         context = super().get_context_data(**kwargs)
         context["status_note"] = STATUS_NOT_FROM_EASYCARS
         context["can_retry"] = can_retry(self.object) and self.user_has_permission("change")
+        context["unsent"] = is_unsent(self.object)
         context["retry_url"] = reverse(self.retry_url_name, args=[self.object.pk])
         return context
 
@@ -138,7 +154,7 @@ class RetryLeadSyncView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
         return self.breadcrumbs_items + [
             {"url": reverse(self.index_url_name), "label": Lead._meta.verbose_name_plural.capitalize()},
             {"url": self.inspect_url(), "label": str(self.object)},
-            {"url": "", "label": self.page_title, "sublabel": str(self.object)},
+            {"url": "", "label": self.get_page_title(), "sublabel": str(self.object)},
         ]
 
     def inspect_url(self):
@@ -146,8 +162,18 @@ class RetryLeadSyncView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update({"object": self.object, "can_retry": can_retry(self.object), "cancel_url": self.inspect_url()})
+        context.update(
+            {
+                "object": self.object,
+                "can_retry": can_retry(self.object),
+                "unsent": is_unsent(self.object),
+                "cancel_url": self.inspect_url(),
+            }
+        )
         return context
+
+    def get_page_title(self):
+        return retry_label(self.object)
 
     def post(self, request, pk):
         lead = self.object
@@ -156,6 +182,13 @@ class RetryLeadSyncView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
                 request,
                 gettext("'%(lead)s' is %(state)s: only a failed lead can be retried.")
                 % {"lead": lead, "state": lead.get_sync_state_display().lower()},
+            )
+            return HttpResponseRedirect(self.inspect_url())
+        unsent = is_unsent(lead)
+        if unsent and not EasyCarsCredential.objects.filter(dealership_id=lead.dealership_id).exists():
+            messages.error(
+                request,
+                gettext("This dealership has no EasyCars credentials yet: add them under EasyCars › Settings first."),
             )
             return HttpResponseRedirect(self.inspect_url())
         try:
@@ -174,10 +207,14 @@ class RetryLeadSyncView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
             return HttpResponseRedirect(self.inspect_url())
         log(lead, "wagtail_easycars.lead.retry_sync", user=request.user)
         # The push runs in a worker once this request commits, never in the request itself.
+        queued_message = (
+            gettext("'%(lead)s' is queued to be sent to EasyCars; its sync state shows the outcome.")
+            if unsent
+            else gettext("'%(lead)s' is queued to be sent to EasyCars again; its sync state shows the outcome.")
+        )
         messages.success(
             request,
-            gettext("'%(lead)s' is queued to be sent to EasyCars again; its sync state shows the outcome.")
-            % {"lead": lead},
+            queued_message % {"lead": lead},
             buttons=[messages.button(self.inspect_url(), gettext("View lead"))],
         )
         return HttpResponseRedirect(self.inspect_url())

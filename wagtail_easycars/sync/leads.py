@@ -26,7 +26,7 @@ from .lead_push import (
     retry_delay,
 )
 from .lead_reconcile import Reconciliation, UnresolvedCreate, reconcile_create
-from .outbox import enqueue_push
+from .outbox import enqueue_push, needs_create
 
 logger = logging.getLogger("wagtail_easycars.leads")
 
@@ -87,13 +87,20 @@ def push_lead(lead_id, *, client=None, trigger=SyncLog.Trigger.EVENT, user=None)
 def retry_lead(lead, user=None):
     """The admin's "Retry sync": queue a failed (or waiting) lead to be sent again at once.
 
+    Also the admin's "Send to EasyCars" for a lead saved here while the dealership had no
+    EasyCars credentials ("not applicable"), once it has them.
+
     Clears the failure, so an editor's fix is what gets sent. A lead held because an earlier
     create could not be reconciled is re-sent without checking again: the editor has confirmed
     that EasyCars does not have it. The push runs in a worker after the current transaction
     commits, never in the request. Returns True when the lead was queued.
     """
     lead.refresh_from_db()
-    if lead.sync_state not in (Lead.SyncState.FAILED, Lead.SyncState.PENDING):
+    if lead.sync_state == Lead.SyncState.NOT_APPLICABLE:
+        # Saved while the dealership had no credentials: sent now that it has them.
+        if not needs_create(lead):
+            return False
+    elif lead.sync_state not in (Lead.SyncState.FAILED, Lead.SyncState.PENDING):
         return False
     synced = dict(lead.synced_values)
     if lead.sync_state == Lead.SyncState.FAILED and synced.pop("_unresolved", False):
