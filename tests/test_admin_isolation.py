@@ -365,3 +365,31 @@ def test_resolving_bs_conflict_changes_nothing_even_with_a_valid_resolution(memb
     member_of_a.post(reverse(f"{VEHICLES}:conflict_resolve", args=[b.conflict.pk]), {"resolution": "keep_local"})
 
     assert VehicleConflict.objects.get(pk=b.conflict.pk).resolved_at is None
+
+
+def test_image_chooser_leaves_out_other_dealerships_vehicle_photos(client):
+    from django.contrib.auth.models import Group, Permission
+    from wagtail.models import Collection, GroupCollectionPermission
+
+    from .showroom_fixtures import add_photos, make_image
+
+    mine, theirs = DealershipFactory(), DealershipFactory()
+    [my_photo] = add_photos(EasyCarsVehicleFactory(dealership=mine))
+    [their_photo] = add_photos(EasyCarsVehicleFactory(dealership=theirs))
+    logo = make_image("site-logo")
+    editor = make_editor(mine)
+    group = Group.objects.create(name="Image editors")
+    for codename in ("choose_image", "add_image"):
+        GroupCollectionPermission.objects.create(
+            group=group,
+            collection=Collection.get_first_root_node(),
+            permission=Permission.objects.get(content_type__app_label="wagtailimages", codename=codename),
+        )
+    editor.groups.add(group)
+    client.force_login(editor)
+
+    html = client.get(reverse("wagtailimages_chooser:choose")).content.decode()
+
+    assert my_photo.image.title in html
+    assert logo.title in html
+    assert their_photo.image.title not in html

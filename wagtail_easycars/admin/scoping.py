@@ -15,7 +15,7 @@ from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.views import chooser as chooser_views
 from wagtail.snippets.views import snippets as snippet_views
 
-from ..models import Dealership
+from ..models import Dealership, VehicleImage
 
 
 def dealerships_for(user):
@@ -28,6 +28,14 @@ def scope_queryset(queryset, user, lookup="dealership"):
     if user.is_active and user.is_superuser:
         return queryset
     return queryset.filter(**{f"{lookup}__in": dealerships_for(user)})
+
+
+def other_dealerships_photos(user):
+    """Ids (a subquery) of the Wagtail images that are vehicle photos of dealerships ``user`` cannot see."""
+    photos = VehicleImage.objects.filter(image__isnull=False)  # NOT IN must not meet a NULL
+    if user.is_active and user.is_superuser:
+        return photos.none().values("image_id")
+    return photos.exclude(vehicle__dealership__in=dealerships_for(user)).values("image_id")
 
 
 # How each model reaches its dealership, for models without a ``dealership`` foreign key.
