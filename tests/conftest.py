@@ -17,6 +17,27 @@ def _clear_cache():
         cache.clear()
 
 
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, django_db_blocker, live_server):
+    """pytest-django's live server, started after the test database exists and stopped before it goes.
+
+    A server thread that served Chromium over a keep-alive connection can still be waiting for
+    the next request, holding its database connection (Django's test set-up keeps request
+    threads from closing theirs). On PostgreSQL those sessions are ended here, so dropping the
+    test database is not refused with "the database is being accessed by other users".
+    """
+    yield live_server
+    live_server.stop()
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
 def pytest_collection_modifyitems(items):
     """Live-server tests get serialized rollback.
 
