@@ -27,7 +27,6 @@ def live_server(django_db_setup, django_db_blocker, live_server):
     test database is not refused with "the database is being accessed by other users".
     """
     yield live_server
-    live_server.stop()
     from django.db import connection
 
     if connection.vendor == "postgresql":
@@ -47,6 +46,14 @@ def pytest_collection_modifyitems(items):
     """
     for item in items:
         fixturenames = getattr(item, "fixturenames", None)
-        if fixturenames is not None and "live_server" in fixturenames:
-            if "django_db_serialized_rollback" not in fixturenames:
-                fixturenames.append("django_db_serialized_rollback")
+        if fixturenames is None or "live_server" not in fixturenames:
+            continue
+        # pytest-django decides which databases to serialize from the django_db marker when a
+        # test has one (and from the fixture only when it has none): set it on both.
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and not marker.kwargs.get("serialized_rollback"):
+            item.add_marker(
+                pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True}), append=False
+            )
+        if "django_db_serialized_rollback" not in fixturenames:
+            fixturenames.append("django_db_serialized_rollback")

@@ -354,6 +354,8 @@ def test_a_lead_saved_before_credentials_existed_can_be_sent_once_they_do(
     lead.refresh_from_db()
     assert lead.sync_state == Lead.SyncState.SENT
     assert lead.easycars_lead_number
+    entry = log_registry.get_logs_for_instance(lead).get(action="wagtail_easycars.lead.send")
+    assert entry.user == editor
 
 
 def test_sending_an_unsent_lead_without_credentials_says_to_add_them(client, editor, dealership):

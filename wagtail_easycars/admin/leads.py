@@ -205,7 +205,7 @@ class RetryLeadSyncView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
                 % {"lead": lead, "state": lead.get_sync_state_display().lower()},
             )
             return HttpResponseRedirect(self.inspect_url())
-        log(lead, "wagtail_easycars.lead.retry_sync", user=request.user)
+        log(lead, "wagtail_easycars.lead.send" if unsent else "wagtail_easycars.lead.retry_sync", user=request.user)
         # The push runs in a worker once this request commits, never in the request itself.
         queued_message = (
             gettext("'%(lead)s' is queued to be sent to EasyCars; its sync state shows the outcome.")

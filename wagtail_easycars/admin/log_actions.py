@@ -113,6 +113,11 @@ class LeadRetried(LogFormatter):
     message = _("Asked for the lead to be sent to EasyCars again")
 
 
+class LeadSent(LogFormatter):
+    label = _("Send to EasyCars")
+    message = _("Asked for the lead, saved before EasyCars was connected, to be sent to EasyCars")
+
+
 #: action name -> formatter class; registered by ``wagtail_hooks.register_log_actions``.
 LOG_ACTIONS = {
     "wagtail_easycars.credentials.set": CredentialsSet,
@@ -126,6 +131,7 @@ LOG_ACTIONS = {
     "wagtail_easycars.duplicate.merge": DuplicateMerged,
     "wagtail_easycars.duplicate.keep_separate": DuplicateKeptSeparate,
     "wagtail_easycars.lead.retry_sync": LeadRetried,
+    "wagtail_easycars.lead.send": LeadSent,
 }
 
 
