@@ -19,9 +19,9 @@ from wagtail.log_actions import log
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from ..models import EasyCarsCredential, Lead, Vehicle
+from ..models import Lead, Vehicle
 from ..sync.leads import retry_lead
-from ..sync.outbox import OUTBOUND_SOURCES
+from ..sync.outbox import is_unsent, needs_create
 from .filters import LeadFilterSet
 from .scoping import DealershipScopedForm, DealershipScopedViewSetMixin, get_scoped_object_or_404
 from .scoping import IndexView as ScopedIndexView
@@ -50,15 +50,6 @@ class LeadForm(DealershipScopedForm):
                 forms.ValidationError(_("Choose a vehicle of %(dealership)s."), params={"dealership": dealership}),
             )
         return cleaned_data
-
-
-def is_unsent(lead):
-    """Saved here while the dealership had no EasyCars credentials, so never sent."""
-    return (
-        lead.sync_state == Lead.SyncState.NOT_APPLICABLE
-        and lead.data_source in OUTBOUND_SOURCES
-        and not lead.easycars_lead_number
-    )
 
 
 def can_retry(lead):
@@ -185,7 +176,7 @@ class RetryLeadSyncView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
             )
             return HttpResponseRedirect(self.inspect_url())
         unsent = is_unsent(lead)
-        if unsent and not EasyCarsCredential.objects.filter(dealership_id=lead.dealership_id).exists():
+        if unsent and not needs_create(lead):  # still no credentials to send it with
             messages.error(
                 request,
                 gettext("This dealership has no EasyCars credentials yet: add them under EasyCars › Settings first."),

@@ -60,14 +60,15 @@ def run_lead_sync(log_id):
     return recorder.finish()
 
 
-def _syncing_dealerships():
+def syncing_dealerships():
+    """Dealerships with EasyCars syncing turned on."""
     return Dealership.objects.filter(easycars_credential__is_active=True)
 
 
 def sync_all_leads():
     """The hourly schedule: a lead sync for every dealership with syncing turned on."""
     started = 0
-    for dealership in _syncing_dealerships():
+    for dealership in syncing_dealerships():
         if not dealership.easycars_credential.is_configured:
             continue
         _, did_start = request_lead_sync(dealership, trigger=SyncLog.Trigger.SCHEDULE)
@@ -82,7 +83,7 @@ def sweep_pending_leads():
     LEAD_SWEEP_GRACE_SECONDS after its last save, while its own task is most likely queued.
     A duplicate task is harmless: the push claims the lead and skips one that is not pending.
     """
-    dealership_ids = list(_syncing_dealerships().values_list("pk", flat=True))
+    dealership_ids = list(syncing_dealerships().values_list("pk", flat=True))
     claimed = claimed_lead_ids(dealership_ids)
     cutoff = timezone.now() - timedelta(seconds=get_setting("LEAD_SWEEP_GRACE_SECONDS"))
     pending = Lead.objects.filter(

@@ -34,14 +34,18 @@ SYNC_OWNED_FIELDS = (
 )
 
 
-def needs_create(lead):
+def is_unsent(lead):
     """A lead that originated here, that EasyCars has not got yet and nobody has queued."""
     return (
         lead.data_source in OUTBOUND_SOURCES
         and not lead.easycars_lead_number
         and lead.sync_state == Lead.SyncState.NOT_APPLICABLE
-        and EasyCarsCredential.objects.filter(dealership_id=lead.dealership_id).exists()
     )
+
+
+def needs_create(lead):
+    """An unsent lead (:func:`is_unsent`) whose dealership has EasyCars credentials to send it with."""
+    return is_unsent(lead) and EasyCarsCredential.objects.filter(dealership_id=lead.dealership_id).exists()
 
 
 def has_unsynced_changes(lead):

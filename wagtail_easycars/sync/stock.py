@@ -212,12 +212,11 @@ def _copy_vehicles(template, creates):
     base = [f.get_db_prep_save(f.pre_save(template, True), db) for f in fields]
     position = {f.attname: i for i, f in enumerate(fields)}
     per_item = [*mapping.SYNC_FIELDS, "easycars_stock_number", "easycars_raw_data", "easycars_content_hash"]
-    prepare = {
-        name: None if fields[position[name]].get_internal_type() in _AS_IS_ON_POSTGRESQL
-        else fields[position[name]].get_db_prep_save
-        for name in per_item
-    }  # fmt: skip
-    slots = [(position[name], name, prepare[name]) for name in per_item]
+    slots = []
+    for name in per_item:
+        column = fields[position[name]]
+        prepare = None if column.get_internal_type() in _AS_IS_ON_POSTGRESQL else column.get_db_prep_save
+        slots.append((position[name], name, prepare))
     quote = db.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     with db.cursor() as cursor:
@@ -518,29 +517,28 @@ class StockSync:
             relisted = vehicle.status == UNLISTED
             for name in mapping.SYNC_FIELDS:
                 new, old = m.fields[name], getattr(vehicle, name)
+                key = (vehicle.pk, name)
+                if new != old and name in locked:
+                    local, remote = mapping.to_json(name, old), mapping.to_json(name, new)
+                    if key in open_conflicts:
+                        conflict = open_conflicts[key]
+                        conflict.local_value, conflict.easycars_value = local, remote
+                        conflict.sync_log = self.log
+                        touched_conflicts.append(conflict)
+                    else:
+                        new_conflicts.append(
+                            VehicleConflict(
+                                vehicle=vehicle, field=name, local_value=local, easycars_value=remote,
+                                sync_log=self.log,
+                            )
+                        )  # fmt: skip
+                    continue
+                # The vehicle shows EasyCars' value from here on (EasyCars now sends the editor's
+                # value, or the field was unlocked): an open conflict on it is moot.
+                if key in open_conflicts:
+                    agreed_conflicts.append(open_conflicts[key].pk)
                 if new == old:
-                    if (vehicle.pk, name) in open_conflicts:  # EasyCars now sends the editor's value
-                        agreed_conflicts.append(open_conflicts[(vehicle.pk, name)].pk)
                     continue
-                if name in locked:
-                    if new != old:
-                        key = (vehicle.pk, name)
-                        local, remote = mapping.to_json(name, old), mapping.to_json(name, new)
-                        if key in open_conflicts:
-                            conflict = open_conflicts[key]
-                            conflict.local_value, conflict.easycars_value = local, remote
-                            conflict.sync_log = self.log
-                            touched_conflicts.append(conflict)
-                        else:
-                            new_conflicts.append(
-                                VehicleConflict(
-                                    vehicle=vehicle, field=name, local_value=local, easycars_value=remote,
-                                    sync_log=self.log,
-                                )
-                            )  # fmt: skip
-                    continue
-                if (vehicle.pk, name) in open_conflicts:  # unlocked since: EasyCars' value is applied
-                    agreed_conflicts.append(open_conflicts[(vehicle.pk, name)].pk)
                 setattr(vehicle, name, new)
                 changed.append(name)
                 changes.append(

@@ -3,9 +3,9 @@
 Without --now the run is queued for the django-q2 workers; with --now it runs here and waits.
 """
 
-from ...models import Dealership, SyncLog
+from ...models import SyncLog
 from ...sync import runs
-from ...sync.lead_runs import run_lead_sync
+from ...sync.lead_runs import run_lead_sync, syncing_dealerships
 from ...tasks import request_lead_sync
 from ..sync_command import SyncCommand
 
@@ -21,7 +21,7 @@ class Command(SyncCommand):
     )
 
     def syncing_dealerships(self):
-        return Dealership.objects.filter(easycars_credential__is_active=True)
+        return syncing_dealerships()
 
     def request_sync(self, dealership):
         return request_lead_sync(dealership, trigger=SyncLog.Trigger.COMMAND)
