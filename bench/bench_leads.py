@@ -66,8 +66,8 @@ def worker(latency_ms, concurrency):
         from wagtail_easycars.models import Lead, SyncLog
         from wagtail_easycars.sandbox import SandboxControl
         from wagtail_easycars.sync import runs
-        from wagtail_easycars.sync.lead_refresh import refresh_leads
-        from wagtail_easycars.sync.leads import client_for, push_pending_leads
+        from wagtail_easycars.sync.leads.delivery import client_for, push_pending_leads
+        from wagtail_easycars.sync.leads.refresh import refresh_leads
 
         control = SandboxControl(root_url, timeout=120)
         accounts = control.accounts()

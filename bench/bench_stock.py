@@ -40,7 +40,7 @@ def row_versions():
 def measure(label, function):
     from django.db import connection
 
-    from wagtail_easycars.sync import stock
+    from wagtail_easycars.sync.stock import sync as stock
 
     counter = QueryCounter()  # the COPY of new vehicles goes round Django's cursor wrapper: counted apart
     copies = []
@@ -84,10 +84,10 @@ def worker(size, latency_ms, image_sizes):
         settings.WAGTAIL_EASYCARS["BASE_URLS"] = {"test": f"{root_url}/TestECService", "production": root_url}
         settings.MEDIA_ROOT = os.path.join("/tmp", f"easycars-bench-media-{os.getpid()}")
         from tests.factories import CredentialFactory
+        from wagtail_easycars.client.http import EasyCarsClient
         from wagtail_easycars.sandbox import SandboxControl
-        from wagtail_easycars.sync import images
-        from wagtail_easycars.sync.client import EasyCarsClient
-        from wagtail_easycars.sync.stock import sync_stock
+        from wagtail_easycars.sync.stock.photos import gallery
+        from wagtail_easycars.sync.stock.sync import sync_stock
 
         credential = CredentialFactory()
         dealership = credential.dealership
@@ -120,7 +120,7 @@ def worker(size, latency_ms, image_sizes):
             for number, _price in items:
                 control.set_images(number, count=10, variant="bench")
             sync_stock(dealership, images=False)
-            phases.append(measure("photo run (10 per vehicle)", lambda: _photo_run(images, dealership)))
+            phases.append(measure("photo run (10 per vehicle)", lambda: _photo_run(gallery, dealership)))
         for phase in phases:
             phase["x_fetch"] = round(phase["seconds"] / fetch["seconds"], 2) if fetch["seconds"] else None
         return {"size": size, "latency_ms": latency_ms, "peak_rss_mb_stock": round(peak_mb), "phases": phases}
@@ -130,8 +130,8 @@ def worker(size, latency_ms, image_sizes):
         sandbox.wait()
 
 
-def _photo_run(images, dealership):
-    log = images.sync_images(dealership)
+def _photo_run(gallery, dealership):
+    log = gallery.sync_images(dealership)
     return {k: getattr(log, k) for k in ("status", "images_downloaded", "images_reused", "images_failed")}
 
 

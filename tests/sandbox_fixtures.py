@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import pytest
 from django.core.cache import caches
 
+from wagtail_easycars.client.contract import EasyCarsAccount
 from wagtail_easycars.sandbox import SandboxControl, SandboxServer
-from wagtail_easycars.sync.contract import EasyCarsAccount
 
 #: Stock per account after each reset; tests wanting more call ``sandbox.control.reset(stock=N)``.
 DEFAULT_STOCK = 20

@@ -149,7 +149,7 @@ def test_demo_output_discloses_no_secret(captured, sandbox_secrets):
 
 
 def test_stock_syncs_and_their_logs_disclose_nothing(captured, sandbox_settings, sandbox_secrets):
-    from wagtail_easycars.sync.stock import sync_stock
+    from wagtail_easycars.sync.stock.sync import sync_stock
 
     ok = CredentialFactory(dealership=DealershipFactory(slug="ok")).dealership
     refused = CredentialFactory(dealership=DealershipFactory(slug="refused"), account_secret=ACCOUNT_SECRET).dealership

@@ -2,8 +2,8 @@
 
 from django.urls import reverse
 
+from ..client.redaction import redact
 from ..models import SyncLog
-from ..sync.redaction import redact
 from .dashboard import sync_card
 
 

@@ -1,7 +1,7 @@
 """Open sync conflicts (keep local / accept EasyCars per field), field locks, and potential duplicates.
 
 The listings are what the dashboard links to for "open conflicts" and "potential duplicates";
-the decisions themselves are made by ``wagtail_easycars.sync.conflicts``.
+the decisions themselves are made by ``wagtail_easycars.sync.stock.conflicts``.
 """
 
 from django.core.exceptions import ValidationError
@@ -20,7 +20,7 @@ from wagtail.log_actions import log
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from ..models import PotentialDuplicate, Vehicle, VehicleConflict
-from ..sync.conflicts import resolve_conflict, resolve_duplicate, unlock_fields
+from ..sync.stock.conflicts import resolve_conflict, resolve_duplicate, unlock_fields
 from .filters import ConflictFilterSet, DuplicateFilterSet, open_conflicts, open_duplicates
 from .scoping import get_scoped_object_or_404, scope_queryset
 from .vehicle_history import field_label, format_value

@@ -11,8 +11,8 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 
+from ..client.contract import ACCOUNT_NUMBER_MAX_LENGTH, ACCOUNT_SECRET_MAX_LENGTH, EasyCarsAccount
 from ..models import EasyCarsCredential
-from ..sync.contract import ACCOUNT_NUMBER_MAX_LENGTH, ACCOUNT_SECRET_MAX_LENGTH, EasyCarsAccount
 
 SECRET_FIELD_NAMES = ("client_id", "client_secret", "account_number", "account_secret")
 TESTED_SESSION_KEY = "wagtail_easycars_tested"

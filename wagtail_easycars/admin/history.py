@@ -16,8 +16,8 @@ from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn, UserColumn
 from wagtail.admin.views.generic import IndexView, PermissionCheckedMixin, WagtailAdminTemplateMixin
 
+from ..client.redaction import redact
 from ..models import FieldChange, Lead, SyncLog, Vehicle, VehicleConflict
-from ..sync.redaction import redact
 from ..sync.runs import RunRecorder
 from .charts import format_duration
 from .dashboard import dealership_query

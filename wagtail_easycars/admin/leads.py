@@ -20,8 +20,8 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from ..models import Lead, Vehicle
-from ..sync.leads import retry_lead
-from ..sync.outbox import is_unsent, needs_create
+from ..sync.leads.delivery import retry_lead
+from ..sync.leads.outbox import is_unsent, needs_create
 from .filters import LeadFilterSet
 from .scoping import DealershipScopedForm, DealershipScopedViewSetMixin, get_scoped_object_or_404
 from .scoping import IndexView as ScopedIndexView

@@ -14,7 +14,7 @@ from wagtail.admin.views.generic import PermissionCheckedMixin, WagtailAdminTemp
 from wagtail.log_actions import log
 from wagtail.log_actions import registry as log_registry
 
-from ..sync import client as easycars_client
+from ..client import http as easycars_client
 from .dealership_context import DealershipContextMixin, credential_permission_policy
 from .forms import SECRET_FIELD_NAMES, CredentialForm
 

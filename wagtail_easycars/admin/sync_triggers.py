@@ -10,6 +10,9 @@ from django.utils.translation import gettext as _
 
 from ..conf import get_setting
 from ..models import SyncLog
+from ..sync.leads.runs import request_lead_sync
+from ..sync.runs import running_log
+from ..sync.stock.runs import request_stock_sync
 
 WINDOW_SECONDS = 3600
 
@@ -68,11 +71,7 @@ def _record_trigger(dealership):
 
 
 def _requester(sync_type):
-    # Imported late: tasks import the sync engine, which the admin's import graph does not need.
-    from .. import tasks
-
-    name = {SyncLog.SyncType.STOCK: "request_stock_sync", SyncLog.SyncType.LEAD: "request_lead_sync"}[sync_type]
-    return getattr(tasks, name)
+    return {SyncLog.SyncType.STOCK: request_stock_sync, SyncLog.SyncType.LEAD: request_lead_sync}[sync_type]
 
 
 def trigger_sync(dealership, sync_type, user):
@@ -93,8 +92,6 @@ def trigger_sync(dealership, sync_type, user):
             % {"dealership": dealership},
             "paused",
         )
-    from ..sync.runs import running_log
-
     current = running_log(dealership, sync_type)
     if current is not None:
         return current, False

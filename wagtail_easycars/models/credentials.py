@@ -114,7 +114,7 @@ class EasyCarsCredential(models.Model):
 
     def as_account(self):
         """The plain credentials the API client needs (decrypted here, held only in memory)."""
-        from ..sync.contract import EasyCarsAccount
+        from ..client.contract import EasyCarsAccount
 
         return EasyCarsAccount(
             environment=self.environment,

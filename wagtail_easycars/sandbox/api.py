@@ -6,7 +6,7 @@ Where the contract is silent, the choices are listed in docs/sandbox.md.
 import datetime as dt
 import json
 
-from ..sync.contract import LEAD_DATETIME_FORMAT, SYDNEY, UPDATE_LEAD_KEYS, LeadStatus
+from ..client.contract import LEAD_DATETIME_FORMAT, SYDNEY, UPDATE_LEAD_KEYS, LeadStatus
 from . import validation as v
 from .state import new_customer
 

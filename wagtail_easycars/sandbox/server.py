@@ -12,7 +12,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from ..sync.redaction import redact_text
+from ..client.redaction import redact_text
 from . import api, images
 from .control_api import handle_control
 from .state import DEFAULT_TOKEN_LIFETIME, SERVICES, SandboxState

@@ -7,7 +7,7 @@ Items carry all 72 StockItem keys in vendor order. ``ImageURLs`` holds site-rela
 import datetime as dt
 import random
 
-from ..sync.contract import STOCK_ITEM_KEYS
+from ..client.contract import STOCK_ITEM_KEYS
 
 YARD_NAMES = (
     "Parramatta", "Penrith", "Liverpool", "Blacktown", "Castle Hill", "Gosford", "Newcastle",

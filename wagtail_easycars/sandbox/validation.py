@@ -5,7 +5,7 @@ Every failure raises :class:`Invalid`, answered as Code 7 with the message.
 
 import datetime as dt
 
-from ..sync.contract import (
+from ..client.contract import (
     CUSTOMER_MAX_LENGTHS,
     FinanceStatus,
     LeadStatus,

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from .. import jobs
 from ..conf import get_setting
 from ..models import Dealership, SyncLease, SyncLog
 
@@ -147,15 +148,8 @@ def request_run(dealership, sync_type, task, *, trigger=SyncLog.Trigger.MANUAL, 
 
 
 def _enqueue_run(task, log_id, sync_type):
-    from django_q.tasks import async_task
-
     try:
-        task_id = async_task(
-            task,
-            log_id,
-            task_name=f"wagtail_easycars:{sync_type}-sync:{log_id}",
-            timeout=get_setting("TASK_TIMEOUT"),
-        )
+        task_id = jobs.enqueue(task, log_id, name=f"{sync_type}-sync:{log_id}", timeout=get_setting("TASK_TIMEOUT"))
     except Exception as exc:  # noqa: BLE001 - broker unreachable: close the run rather than leave it waiting
         log = SyncLog.objects.filter(pk=log_id, status=SyncLog.Status.IN_PROGRESS).first()
         if log is not None:

@@ -200,7 +200,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Deleted the EasyCars credentials of {dealership.slug}."))
 
     def handle_test(self, dealership, **options):
-        from ...sync.client import test_connection
+        from ...client.http import test_connection
 
         credential = self._get_credential(dealership)
         result = test_connection(credential.as_account())

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from ...conf import get_setting
-from ...schedules import ensure_schedules
+from ...jobs import ensure_schedules
 
 
 class Command(BaseCommand):
@@ -29,5 +29,5 @@ def cluster_warnings():
             "worker picks up a sync that is still running."
         )
     if not cluster.get("max_attempts"):
-        warnings.append("Q_CLUSTER['max_attempts'] is unset (infinite): set it to TASK_MAX_ATTEMPTS, e.g. 3.")
+        warnings.append("Q_CLUSTER['max_attempts'] is unset (infinite): set it (1 to 3) with ack_failures=True.")
     return warnings

@@ -5,8 +5,7 @@ Without --now the run is queued for the django-q2 workers; with --now it runs he
 
 from ...models import SyncLog
 from ...sync import runs
-from ...sync.lead_runs import run_lead_sync, syncing_dealerships
-from ...tasks import request_lead_sync
+from ...sync.leads.runs import request_lead_sync, run_lead_sync, syncing_dealerships
 from ..sync_command import SyncCommand
 
 

@@ -1,9 +1,9 @@
 """Sync EasyCars stock from the command line: queue it for the workers, or run it here (--now)."""
 
 from ...models import SyncLog
-from ...schedules import stock_dealerships
-from ...sync.stock import sync_stock
-from ...tasks import request_stock_sync
+from ...sync.stock.runs import request_stock_sync
+from ...sync.stock.schedules import stock_dealerships
+from ...sync.stock.sync import sync_stock
 from ..sync_command import SyncCommand
 
 

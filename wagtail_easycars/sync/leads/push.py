@@ -1,0 +1,472 @@
+"""One lead push in three phases, so that many can share a run.
+
+:func:`prepare_pushes` (database, one transaction: claim the leads, build their requests, note
+the creates about to be sent), :meth:`LeadPush.send` (HTTP only, safe in a thread) and
+:func:`record_pushes` (database, one transaction: store the outcomes, log them, schedule
+retries). A lead is claimed through a SyncLease row (kind ``push:<id>``) so that two workers
+never push it at once; a killed worker's claim expires and the sweeper takes the lead up again.
+"""
+
+import random
+import uuid
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Length, Now
+from django.utils import timezone
+
+from ... import jobs
+from ...client.errors import (
+    EasyCarsApiError,
+    EasyCarsAuthenticationError,
+    EasyCarsCircuitOpen,
+    EasyCarsOutcomeUnknown,
+    EasyCarsUnavailableError,
+)
+from ...client.http import redact
+from ...conf import get_setting
+from ...models import EasyCarsCredential, Lead, SyncLease, SyncLog
+from .mapping import (
+    LeadMappingError,
+    MissingCustomerIdentity,
+    build_create_request,
+    build_update_request,
+    lead_values,
+    vehicle_facts,
+)
+from .outbox import enqueue_push, has_unsynced_changes
+from .reconcile import UnresolvedCreate, reconcile_create
+
+#: SyncLease kind of the per-lead claim (the lease table's kind column holds 20 characters).
+CLAIM_PREFIX = "push:"
+#: Owner of a claim that only holds a lead back until its next retry.
+BACKOFF_OWNER = "backoff"
+RETRY_SCHEDULE_PREFIX = "lead-retry:"
+
+
+# Claims and retries --------------------------------------------------------------------------
+
+
+def claim_kind(lead_id):
+    return f"{CLAIM_PREFIX}{lead_id}"
+
+
+def claim_leads(dealership_id, lead_ids):
+    """Claim those of ``lead_ids`` that no push holds; returns ``(token, claimed ids)``.
+
+    A claim held only for a retry back-off (``BACKOFF_OWNER``) is taken over.
+    """
+    kinds = [claim_kind(lead_id) for lead_id in lead_ids]
+    SyncLease.objects.bulk_create(
+        [SyncLease(dealership_id=dealership_id, kind=kind) for kind in kinds], ignore_conflicts=True
+    )
+    token = uuid.uuid4().hex
+    free = Q(lease_until__isnull=True) | Q(lease_until__lte=Now()) | Q(owner=BACKOFF_OWNER)
+    ttl = timedelta(seconds=get_setting("SYNC_LEASE_SECONDS"))
+    leases = SyncLease.objects.filter(dealership_id=dealership_id, kind__in=kinds)
+    leases.filter(free).update(owner=token, lease_until=Now() + ttl)
+    claimed = leases.filter(owner=token).values_list("kind", flat=True)
+    return token, {int(kind[len(CLAIM_PREFIX) :]) for kind in claimed}
+
+
+def release_claims(lead_ids, token):
+    SyncLease.objects.filter(kind__in=[claim_kind(lead_id) for lead_id in lead_ids], owner=token).delete()
+
+
+def claimed_lead_ids(dealership_ids=None, *, include_backoff=True):
+    """Ids of leads whose push is running (or, with ``include_backoff``, waiting for its back-off)."""
+    leases = SyncLease.objects.filter(kind__startswith=CLAIM_PREFIX, lease_until__gt=Now())
+    if not include_backoff:
+        leases = leases.exclude(owner=BACKOFF_OWNER)
+    if dealership_ids is not None:
+        leases = leases.filter(dealership_id__in=dealership_ids)
+    return {int(kind[len(CLAIM_PREFIX) :]) for kind in leases.values_list("kind", flat=True)}
+
+
+def retry_delay(attempts):
+    """Back-off before attempt ``attempts + 1``: doubling from LEAD_RETRY_INITIAL_DELAY, capped, jittered."""
+    initial, cap = get_setting("LEAD_RETRY_INITIAL_DELAY"), get_setting("LEAD_RETRY_MAX_DELAY")
+    base = min(cap, initial * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=base * random.uniform(0.8, 1.2))
+
+
+def schedule_retry(lead_id, delay):
+    """One django-q2 ONCE schedule per lead (replaced, never duplicated); the sweeper is the safety net."""
+    jobs.schedule_once(f"{RETRY_SCHEDULE_PREFIX}{lead_id}", jobs.PUSH_LEAD, lead_id, when=timezone.now() + delay)
+
+
+# Shared lookups ------------------------------------------------------------------------------
+
+
+class PushContext:
+    """What the pushes of one run share: looked up once per run, written once per batch."""
+
+    def __init__(self, vehicle_url=None):
+        self._vehicle_url = vehicle_url or (lambda vehicle: None)
+        self._credentials = {}
+        self._urls = {}
+        self._highest = {}
+        self.logs = []
+        self.released = []
+
+    def credential(self, dealership_id):
+        if dealership_id not in self._credentials:
+            self._credentials[dealership_id] = EasyCarsCredential.objects.filter(dealership_id=dealership_id).first()
+        return self._credentials[dealership_id]
+
+    def vehicle_url(self, vehicle):
+        if vehicle is None:
+            return None
+        if vehicle.pk not in self._urls:
+            self._urls[vehicle.pk] = self._vehicle_url(vehicle)
+        return self._urls[vehicle.pk]
+
+    def highest_lead_number(self, dealership_id):
+        """The highest LeadNumber we know for the dealership (a lower bound is all reconciling needs)."""
+        if dealership_id not in self._highest:
+            numbers = Lead.objects.filter(dealership_id=dealership_id, easycars_lead_number__isnull=False)
+            self._highest[dealership_id] = (
+                numbers.order_by(Length("easycars_lead_number").desc(), "-easycars_lead_number")
+                .values_list("easycars_lead_number", flat=True)
+                .first()
+                or ""
+            )
+        return self._highest[dealership_id]
+
+    def flush(self):
+        """Write the batch's sync logs and drop its released claims (two queries)."""
+        if self.logs:
+            SyncLog.objects.bulk_create(self.logs)
+        by_token = {}
+        for lead_id, token in self.released:
+            by_token.setdefault(token, []).append(lead_id)
+        for token, lead_ids in by_token.items():
+            release_claims(lead_ids, token)
+        self.logs, self.released = [], []
+        self._highest.clear()  # the next batch starts from the numbers just received
+
+
+# The phases ----------------------------------------------------------------------------------
+
+
+def prepare_pushes(dealership_id, lead_ids, *, context, trigger=SyncLog.Trigger.EVENT, user=None):
+    """Phase 1, in one transaction: claim, load and build. Returns ``(pushes, {outcome: count})``.
+
+    Committed before anything is sent: the claims, and ``push_started_at``, which makes a lost
+    answer get reconciled rather than re-sent.
+    """
+    skipped = {}
+    with transaction.atomic():
+        credential = context.credential(dealership_id)
+        pending = Lead.objects.filter(pk__in=lead_ids, sync_state=Lead.SyncState.PENDING)
+        if credential is None or not credential.is_configured:
+            count = pending.update(
+                sync_state=Lead.SyncState.NOT_APPLICABLE,
+                sync_error="This dealership has no EasyCars credentials, so the lead is not sent.",
+            )
+            return [], {"not_applicable": count} if count else {}
+        if not credential.is_active:
+            # Stays pending: the sweeper sends it once syncing is turned back on.
+            count = pending.update(
+                sync_error="EasyCars syncing is turned off for this dealership; the lead will be sent when it is "
+                "turned back on."
+            )
+            return [], {"paused": count} if count else {}
+        token, claimed = claim_leads(dealership_id, lead_ids)
+        if len(claimed) < len(lead_ids):
+            skipped["busy"] = len(lead_ids) - len(claimed)
+        pushes, creates, not_pending = [], [], []
+        for lead in Lead.objects.select_related("dealership", "vehicle").filter(pk__in=claimed).order_by("pk"):
+            if lead.sync_state != Lead.SyncState.PENDING:
+                not_pending.append(lead.pk)
+                continue
+            push = LeadPush(lead, token, context=context, trigger=trigger, user=user)
+            if push.build() == "create":
+                creates.append(lead.pk)
+            pushes.append(push)
+        not_pending += sorted(claimed - {push.lead.pk for push in pushes} - set(not_pending))
+        if not_pending:
+            release_claims(not_pending, token)
+            skipped["skipped"] = len(not_pending)
+        if creates:
+            # The highest lead number EasyCars had given us before these creates: the leads they
+            # make get later numbers, which bounds the search if an answer is lost.
+            highest = context.highest_lead_number(dealership_id)
+            Lead.objects.filter(pk__in=creates).update(
+                push_started_at=Now(), synced_values={"_reconcile_after": highest}
+            )
+    return pushes, skipped
+
+
+def record_pushes(pushes, *, context):
+    """Phase 3, in one transaction: store every outcome. Returns ``{outcome: count}``."""
+    outcomes = {}
+    with transaction.atomic():
+        for push in pushes:
+            outcome = push.record()
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        context.flush()
+    return outcomes
+
+
+class LeadPush:
+    """Sends one claimed lead: CreateLead the first time, UpdateLead with what changed later."""
+
+    def __init__(self, lead, token, *, context, trigger=SyncLog.Trigger.EVENT, user=None):
+        self.lead = lead
+        self.token = token
+        self.context = context
+        self.trigger = trigger
+        self.user = user if user is not None and user.is_authenticated else None
+        self.values = lead_values(lead)
+        #: An editor confirmed (Retry sync) that a create that could not be reconciled may be re-sent.
+        self.confirm_resend = bool(lead.synced_values.get("_resend_confirmed"))
+        self.operation = "UpdateLead" if lead.easycars_lead_number else "CreateLead"
+        self.request = None
+        self.facts = None
+        self.find_customer_by_phone = []
+        self.customer_no = None
+        self.create_sent = False
+        self.plan = None
+        self.reconcile = None
+        self.result = None
+        self.adopted = None
+        self.error = None
+        self.outcome = None
+
+    def build(self):
+        """Build the request (no writes). Returns "create" when a new CreateLead is about to go out."""
+        lead = self.lead
+        try:
+            if self.operation == "UpdateLead":
+                self.plan = build_update_request(lead.easycars_lead_number, lead.synced_values, self.values)
+                self.request = self.plan.request
+                return "update"
+            self.facts = vehicle_facts(lead.vehicle, self.context.vehicle_url(lead.vehicle))
+            self.request = self._create_request(lead.easycars_customer_no)
+        except MissingCustomerIdentity as exc:
+            if not (lead.phone or lead.mobile):
+                self.error = exc
+                return "invalid"
+            # No email (the enquiry form accepts a phone number alone): find the customer by
+            # phone in send(), since the CustomerModel needs an email or a CustomerNo.
+            self.find_customer_by_phone = [number for number in (lead.mobile, lead.phone) if number]
+        except LeadMappingError as exc:
+            self.error = exc
+            return "invalid"
+        if lead.push_started_at and not self.confirm_resend:
+            # An earlier attempt sent CreateLead and never learnt the outcome: check first.
+            known = Lead.objects.filter(dealership_id=lead.dealership_id, easycars_lead_number__isnull=False)
+            self.reconcile = {
+                "after": lead.synced_values.get("_reconcile_after") or "",
+                "known": set(known.values_list("easycars_lead_number", flat=True)),
+                "email": lead.email,
+            }
+            return "reconcile"
+        return "create"
+
+    def _create_request(self, customer_no):
+        return build_create_request(self.values, self.facts, external_id=self.lead.external_id, customer_no=customer_no)
+
+    def _customer_no_by_phone(self, client):
+        """The CustomerNo of the one EasyCars contact with this phone (SearchContacts matches phone or mobile)."""
+        for number in self.find_customer_by_phone:
+            candidates = dict.fromkeys([number, "".join(ch for ch in number if ch.isdigit() or ch == "+")])
+            for candidate in candidates:
+                customers = {contact.customer_no for contact in client.search_contacts(phone=candidate)}
+                customers.discard("")
+                if len(customers) == 1:
+                    return customers.pop()
+                if len(customers) > 1:
+                    raise LeadMappingError(
+                        f"Several EasyCars customers have the phone number {number}; add the customer's email "
+                        "address (or their EasyCars customer number), then use 'Retry sync'."
+                    )
+        raise LeadMappingError(
+            "EasyCars needs an email address for a new customer, and no EasyCars customer has this phone number. "
+            "Add the customer's email address, then use 'Retry sync'."
+        )
+
+    # Phase 2: HTTP only -----------------------------------------------------------------------
+
+    def send(self, client):
+        """Talk to EasyCars; never touches the database (safe to run in a worker thread)."""
+        if self.error is not None:
+            return
+        try:
+            if self.reconcile is not None:
+                outcome = reconcile_create(client, self.lead.external_id, **self.reconcile)
+                if outcome.found is not None:
+                    self.adopted = outcome.found
+                    return
+                if not outcome.safe_to_resend:
+                    self.error = UnresolvedCreate()
+                    return
+            if self.find_customer_by_phone:
+                self.customer_no = self._customer_no_by_phone(client)
+                self.request = self._create_request(self.customer_no)
+            if self.request is None:
+                return
+            if self.operation == "CreateLead":
+                self.create_sent = True
+                self.result = client.create_lead(self.request)
+            else:
+                self.result = client.update_lead(self.request)
+        except Exception as exc:  # noqa: BLE001 - recorded by record(); a thread must not die silently
+            self.error = exc
+
+    # Phase 3: database ------------------------------------------------------------------------
+
+    def record(self):
+        """Store the outcome; returns ``"sent"``, ``"reconciled"``, ``"failed"`` or ``"retry"``."""
+        if isinstance(self.error, LeadMappingError | EasyCarsApiError | UnresolvedCreate):
+            self.outcome = self._record_failure()
+        elif self.error is not None:
+            self.outcome = self._record_retry()
+        elif self.adopted is not None:
+            self.outcome = self._record_success(self.adopted.lead_number, self.adopted.customer_no, "reconciled")
+        else:
+            number = self.result.lead_number if self.result else self.lead.easycars_lead_number
+            customer_no = self.result.customer_no if self.result else None
+            self.outcome = self._record_success(number, customer_no, "sent")
+        if self.outcome != "retry":
+            self.context.released.append((self.lead.pk, self.token))
+        return self.outcome
+
+    def _record_success(self, lead_number, customer_no, outcome):
+        lead = self.lead
+        if self.operation == "CreateLead":
+            # CreateLead carries no status; assume EasyCars starts a lead as New (undocumented), so a
+            # different local status follows as an UpdateLead.
+            synced = {**self.values, "status": Lead.Status.NEW}
+        else:
+            synced = dict(self.plan.values)
+            if self.plan.unsendable:
+                synced["_unsendable"] = self.plan.unsendable
+        notes = " ".join(self.plan.skipped) if self.plan else ""
+        warning = getattr(self.result, "warning", None)
+        if warning:
+            notes = f"{notes} EasyCars warned: {warning}".strip()
+        changes = {
+            "easycars_lead_number": lead_number,
+            "synced_values": synced,
+            "sync_state": Lead.SyncState.SENT,
+            "sync_error": notes,
+            "sync_attempts": F("sync_attempts") + 1,
+            "push_started_at": None,
+            "last_synced_to_easycars": timezone.now(),
+        }
+        if customer_no:
+            changes["easycars_customer_no"] = customer_no
+        try:
+            with transaction.atomic():
+                # An editor's save bumps updated_at: unchanged means nothing was edited mid-flight.
+                untouched = Lead.objects.filter(pk=lead.pk, updated_at=lead.updated_at).update(**changes)
+                if not untouched:
+                    Lead.objects.filter(pk=lead.pk).update(**changes)
+        except IntegrityError:
+            # Another local lead already holds this LeadNumber: never merge two enquiries silently.
+            self.error = EasyCarsApiError(
+                f"EasyCars returned lead number {lead_number}, which another lead here already has."
+            )
+            return self._record_failure()
+        self._log(SyncLog.Status.WARNING if notes else SyncLog.Status.SUCCESS, lead_number=lead_number, note=notes)
+        if not untouched:
+            lead.refresh_from_db()
+            if has_unsynced_changes(lead):
+                # Edited while the push was in flight: send those changes too.
+                Lead.objects.filter(pk=lead.pk, sync_state=Lead.SyncState.SENT).update(
+                    sync_state=Lead.SyncState.PENDING
+                )
+                transaction.on_commit(lambda: enqueue_push(lead.pk))
+        return outcome
+
+    def _record_failure(self):
+        message = failure_message(self.error)
+        updates = {
+            "sync_state": Lead.SyncState.FAILED,
+            "sync_error": message,
+            "sync_attempts": F("sync_attempts") + 1,
+        }
+        if isinstance(self.error, UnresolvedCreate):
+            # Marks the one failure that "Retry sync" resolves by re-sending without checking.
+            updates["synced_values"] = {**self.lead.synced_values, "_unresolved": True}
+        refused = isinstance(self.error, EasyCarsApiError)
+        if self.operation == "CreateLead" and (refused or (not self.create_sent and self.reconcile is None)):
+            # EasyCars refused this create, or it was never sent: no lead was made. (A lead whose
+            # earlier create was lost keeps push_started_at, so that one is still checked.)
+            updates["push_started_at"] = None
+        Lead.objects.filter(pk=self.lead.pk).update(**updates)
+        self._log(SyncLog.Status.FAILED, error=message)
+        return "failed"
+
+    def _record_retry(self):
+        attempts = self.lead.sync_attempts + 1
+        delay = retry_delay(attempts)
+        when = timezone.localtime(timezone.now() + delay, self.lead.dealership.zoneinfo)
+        message = (
+            f"Not sent yet: {self.error} The next attempt is around {when:%H:%M} ({when.tzname()}); "
+            "the lead is kept until EasyCars accepts it."
+        )
+        updates = {"sync_error": message[:2000], "sync_attempts": attempts}
+        nothing_sent = (
+            isinstance(self.error, EasyCarsUnavailableError | EasyCarsAuthenticationError)
+            and not isinstance(self.error, EasyCarsOutcomeUnknown)
+            and self.reconcile is None
+        )
+        if self.operation == "CreateLead" and nothing_sent:
+            # The create never reached EasyCars (no connection, turned away, open breaker), so the
+            # next attempt need not reconcile. Otherwise push_started_at stays and it will.
+            updates["push_started_at"] = None
+        Lead.objects.filter(pk=self.lead.pk).update(**updates)
+        if not isinstance(self.error, EasyCarsCircuitOpen):  # nothing was sent: no log entry
+            self._log(SyncLog.Status.FAILED, error=str(self.error))
+        SyncLease.objects.filter(kind=claim_kind(self.lead.pk), owner=self.token).update(
+            owner=BACKOFF_OWNER, lease_until=Now() + delay
+        )
+        schedule_retry(self.lead.pk, delay)
+        return "retry"
+
+    def _log(self, status, *, lead_number=None, error="", note=""):
+        now = timezone.now()
+        body = self.request.to_payload() if self.request is not None else None
+        summary = {"lead": self.lead.pk, "external_id": str(self.lead.external_id), "operation": self.operation}
+        if self.adopted is not None:
+            summary["reconciled"] = True
+        if lead_number:
+            summary["LeadNumber"] = lead_number
+            summary["CustomerNo"] = getattr(self.result or self.adopted, "customer_no", None)
+        if note:
+            summary["note"] = note
+        failed = status == SyncLog.Status.FAILED
+        self.context.logs.append(
+            SyncLog(
+                dealership_id=self.lead.dealership_id,
+                credential=self.context.credential(self.lead.dealership_id),
+                sync_type=SyncLog.SyncType.LEAD,
+                direction=SyncLog.Direction.OUTBOUND,
+                status=status,
+                trigger=self.trigger,
+                triggered_by=self.user,
+                started_at=now,
+                completed_at=now,
+                heartbeat_at=now,
+                duration_ms=0,
+                records_total=1,
+                records_processed=1,
+                records_created=int(self.operation == "CreateLead" and not failed),
+                records_updated=int(self.operation == "UpdateLead" and not failed),
+                records_failed=int(failed),
+                error_message=error[:2000],
+                request_payload=redact({"operation": self.operation, "body": body}) if body else None,
+                response_summary=summary,
+            )
+        )
+
+
+def failure_message(exc):
+    if isinstance(exc, EasyCarsApiError):
+        reason = exc.error_message or str(exc)
+        return f"EasyCars refused the lead: {reason}. Correct the lead, then use 'Retry sync'."
+    return str(exc)
