@@ -19,6 +19,7 @@ from wagtail.models import ModelLogEntry
 from tests.factories import CredentialFactory, DealershipFactory, MembershipFactory, SuperuserFactory
 from wagtail_easycars import crypto
 from wagtail_easycars.models import DealershipLogEntry, EasyCarsCredential, SyncLog
+from wagtail_easycars.sync.accounts import account_for
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +83,7 @@ def test_credential_repr_str_and_serialization_hold_no_secret():
 
 def test_the_account_handed_to_the_client_does_not_show_secrets_in_its_repr():
     credential = CredentialFactory(client_secret=CLIENT_SECRET, account_secret=ACCOUNT_SECRET)
-    account = credential.as_account()
+    account = account_for(credential)
     assert account.client_secret == CLIENT_SECRET
     assert_not_disclosed(repr(account) + str(account))
 

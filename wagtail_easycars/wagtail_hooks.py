@@ -2,8 +2,9 @@ from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
 from .admin import log_actions
+from .admin.access import other_dealerships_photos
 from .admin.menu import EasyCarsMenuGroup
-from .admin.scoping import ScopedDeleteBulkAction, other_dealerships_photos
+from .admin.scoping import ScopedDeleteBulkAction
 
 register_snippet(EasyCarsMenuGroup)
 

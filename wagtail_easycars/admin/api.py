@@ -20,12 +20,11 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from ..models import SyncLog
+from .access import has_permission, resolve_dealership
 from .api_payloads import credential_metadata, log_detail, log_summary, sync_summary
-from .dealership_context import has_permission, resolve_dealership
 from .forms import CredentialForm
 from .history import SyncLogFilterSet
-from .settings_views import connection_test_outcome, delete_credential, log_connection_test
-from .sync_triggers import TriggerRefused, trigger_sync
+from .services import TriggerRefused, connection_test_outcome, delete_credential, log_connection_test, trigger_sync
 
 FIELD_NAMES = {
     "environment": "environment",

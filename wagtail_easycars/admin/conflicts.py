@@ -21,8 +21,8 @@ from wagtail.permission_policies import ModelPermissionPolicy
 
 from ..models import PotentialDuplicate, Vehicle, VehicleConflict
 from ..sync.stock.conflicts import resolve_conflict, resolve_duplicate, unlock_fields
+from .access import get_scoped_object_or_404, scope_queryset
 from .filters import ConflictFilterSet, DuplicateFilterSet, open_conflicts, open_duplicates
-from .scoping import get_scoped_object_or_404, scope_queryset
 from .vehicle_history import field_label, format_value
 
 

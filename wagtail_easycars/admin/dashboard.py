@@ -17,9 +17,9 @@ from wagtail.admin.views.generic import PermissionCheckedMixin, WagtailAdminTemp
 from ..conf import get_setting
 from ..models import Lead, PotentialDuplicate, SyncLog, Vehicle, VehicleConflict
 from ..sync.runs import running_log
+from .access import DealershipContextMixin, has_permission, sync_permission_policy
 from .charts import format_duration, run_chart
-from .dealership_context import DealershipContextMixin, has_permission, sync_permission_policy
-from .sync_triggers import TriggerRefused, trigger_sync
+from .services import TriggerRefused, trigger_sync
 
 SUCCESSFUL = (SyncLog.Status.SUCCESS, SyncLog.Status.WARNING)
 CRON_SETTINGS = {SyncLog.SyncType.STOCK: "STOCK_SYNC_CRON", SyncLog.SyncType.LEAD: "LEAD_SYNC_CRON"}

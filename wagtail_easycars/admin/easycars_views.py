@@ -15,8 +15,8 @@ from wagtail.admin.viewsets.base import ViewSet
 
 from ..models import Dealership, SyncLog
 from . import api
+from .access import has_permission
 from .dashboard import DashboardView, TriggerSyncView
-from .dealership_context import has_permission
 from .history import SyncHistoryView, SyncLogDetailView
 from .settings_views import CredentialStateView, DeleteCredentialView, SettingsView
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 
 from ..models import Lead, PotentialDuplicate, Vehicle, VehicleConflict
-from .scoping import dealerships_for, scope_queryset
+from .access import dealerships_for, scope_queryset
 
 
 def _dealership_choices(request):

@@ -9,12 +9,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
-from wagtail.log_actions import log
 
 from ..client.contract import ACCOUNT_NUMBER_MAX_LENGTH, ACCOUNT_SECRET_MAX_LENGTH, EasyCarsAccount
 from ..models import EasyCarsCredential
+from .services import SECRET_FIELD_NAMES, save_credential
 
-SECRET_FIELD_NAMES = ("client_id", "client_secret", "account_number", "account_secret")
 TESTED_SESSION_KEY = "wagtail_easycars_tested"
 #: A passing test is good enough to save for this long.
 TEST_VALID_SECONDS = 30 * 60
@@ -154,26 +153,12 @@ class CredentialForm(forms.Form):
         return False
 
     def save(self, dealership, user, *, tested):
-        credential = self.credential or EasyCarsCredential(dealership=dealership)
-        created = credential.pk is None
-        credential.dealership = dealership
-        credential.environment = self.cleaned_data["environment"]
-        credential.yard_code = self.cleaned_data.get("yard_code", "").strip()
-        credential.set_secrets(**{name: self.cleaned_data.get(name) or None for name in SECRET_FIELD_NAMES})
-        credential.updated_by = user
-        credential.save()
-        log(
+        secrets = {name: self.cleaned_data.get(name) or None for name in SECRET_FIELD_NAMES}
+        return save_credential(
             dealership,
-            "wagtail_easycars.credentials.set",
-            user=user,
-            data={
-                "created": created,
-                "environment": credential.environment,
-                "yard_code": credential.yard_code,
-                # Names of the fields that were given new values; never the values.
-                "changed_secrets": self.changed_secret_names(),
-                "tested": tested,
-                "account_number_last4": credential.account_number_last4,
-            },
+            user,
+            environment=self.cleaned_data["environment"],
+            yard_code=self.cleaned_data.get("yard_code", ""),
+            secrets=secrets,
+            tested=tested,
         )
-        return credential

@@ -19,9 +19,9 @@ from wagtail.admin.views.generic import IndexView, PermissionCheckedMixin, Wagta
 from ..client.redaction import redact
 from ..models import FieldChange, Lead, SyncLog, Vehicle, VehicleConflict
 from ..sync.runs import RunRecorder
+from .access import DealershipContextMixin, sync_permission_policy
 from .charts import format_duration
 from .dashboard import dealership_query
-from .dealership_context import DealershipContextMixin, sync_permission_policy
 
 
 class SyncLogFilterSet(WagtailFilterSet):

@@ -22,8 +22,9 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from ..models import Lead, Vehicle
 from ..sync.leads.delivery import retry_lead
 from ..sync.leads.outbox import is_unsent, needs_create
+from .access import get_scoped_object_or_404
 from .filters import LeadFilterSet
-from .scoping import DealershipScopedForm, DealershipScopedViewSetMixin, get_scoped_object_or_404
+from .scoping import DealershipScopedForm, DealershipScopedViewSetMixin
 from .scoping import IndexView as ScopedIndexView
 from .scoping import InspectView as ScopedInspectView
 

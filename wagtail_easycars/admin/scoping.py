@@ -1,13 +1,11 @@
-"""Dealership isolation for the package's admin views.
+"""Dealership isolation for the package's snippet views, choosers, forms and bulk actions.
 
 Wagtail's snippet views look objects up with the model's default manager, so without help a
 member of dealership A could open, edit or delete dealership B's vehicle by typing its URL.
-Everything here narrows those lookups to ``Dealership.objects.for_user(user)``: an object of
-another dealership is reported as missing (404), never as forbidden, so its existence is not
-disclosed. Superusers see every dealership.
+The views here narrow those lookups to what :mod:`.access` says the user may reach.
 """
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.functional import cached_property, classproperty
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -15,61 +13,8 @@ from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.views import chooser as chooser_views
 from wagtail.snippets.views import snippets as snippet_views
 
-from ..models import Dealership, VehicleImage
-
-
-def dealerships_for(user):
-    """The dealerships ``user`` may see in the admin."""
-    return Dealership.objects.for_user(user)
-
-
-def scope_queryset(queryset, user, lookup="dealership"):
-    """Narrow ``queryset`` to objects whose ``lookup`` is one of the user's dealerships."""
-    if user.is_active and user.is_superuser:
-        return queryset
-    return queryset.filter(**{f"{lookup}__in": dealerships_for(user)})
-
-
-def other_dealerships_photos(user):
-    """Ids (a subquery) of the Wagtail images that are vehicle photos of dealerships ``user`` cannot see."""
-    photos = VehicleImage.objects.filter(image__isnull=False)  # NOT IN must not meet a NULL
-    if user.is_active and user.is_superuser:
-        return photos.none().values("image_id")
-    return photos.exclude(vehicle__dealership__in=dealerships_for(user)).values("image_id")
-
-
-# How each model reaches its dealership, for models without a ``dealership`` foreign key.
-DEALERSHIP_LOOKUPS = {
-    "wagtail_easycars.vehicleconflict": "vehicle__dealership",
-    "wagtail_easycars.vehicleimage": "vehicle__dealership",
-}
-
-
-def dealership_lookup(model):
-    return DEALERSHIP_LOOKUPS.get(model._meta.label_lower, "dealership")
-
-
-def scoped_queryset_for_model(model, user):
-    """Every object of ``model`` the user may reach in the admin."""
-    if model is Dealership:
-        return dealerships_for(user)
-    return scope_queryset(model._default_manager.all(), user, dealership_lookup(model))
-
-
-def user_can_access(user, obj):
-    """Whether ``obj`` (a Dealership, or an object of one) belongs to one of the user's dealerships."""
-    if user.is_active and user.is_superuser:
-        return True
-    if obj.pk is None:
-        return False
-    return scoped_queryset_for_model(type(obj), user).filter(pk=obj.pk).exists()
-
-
-def get_scoped_object_or_404(model, user, **lookup):
-    try:
-        return scoped_queryset_for_model(model, user).get(**lookup)
-    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
-        raise Http404(f"No {model._meta.verbose_name} matches the given query.") from exc
+from ..models import Dealership
+from .access import dealerships_for, scoped_queryset_for_model, user_can_access
 
 
 class ScopedObjectMixin:

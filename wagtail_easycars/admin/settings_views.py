@@ -11,85 +11,18 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, TemplateView
 from wagtail.admin import messages
 from wagtail.admin.views.generic import PermissionCheckedMixin, WagtailAdminTemplateMixin
-from wagtail.log_actions import log
-from wagtail.log_actions import registry as log_registry
 
-from ..client import http as easycars_client
-from .dealership_context import DealershipContextMixin, credential_permission_policy
-from .forms import SECRET_FIELD_NAMES, CredentialForm
-
-logger = logging.getLogger(__name__)
-
-CREDENTIAL_ACTIONS = (
-    "wagtail_easycars.credentials.set",
-    "wagtail_easycars.credentials.delete",
-    "wagtail_easycars.credentials.pause",
-    "wagtail_easycars.credentials.resume",
-    "wagtail_easycars.credentials.test",
+from .access import DealershipContextMixin, credential_permission_policy
+from .forms import CredentialForm
+from .services import (
+    connection_test_outcome,
+    credential_history,
+    delete_credential,
+    log_connection_test,
+    set_syncing_active,
 )
 
-
-def _scrub(text, account):
-    """Belt and braces: the client's messages carry no secrets, but never let a typed one through."""
-    for name in SECRET_FIELD_NAMES:
-        value = getattr(account, name, "")
-        if value and len(value) >= 4:
-            text = text.replace(value, "***")
-    return text
-
-
-def connection_test_outcome(account):
-    """Run the client's connection test; returns ``{"ok", "failed_pair", "fields", "message"}``."""
-    try:
-        result = easycars_client.test_connection(account)
-    except Exception:  # a misconfigured site (say, no base URL) must not become a 500 here
-        logger.exception("EasyCars connection test crashed for %s", account.label or "unsaved credentials")
-        return {
-            "ok": False,
-            "failed_pair": None,
-            "fields": [],
-            "message": _("The connection test could not run; the site's EasyCars configuration may be incomplete."),
-        }
-    environment = _("Production") if account.environment == "production" else _("Test")
-    if result.ok:
-        message = _("Connected to EasyCars (%(environment)s): both credential pairs were accepted.") % {
-            "environment": environment
-        }
-        fields = []
-    elif result.failed_pair == "client":
-        message = _(
-            "EasyCars rejected the Client ID or the Client Secret. Check both against the values EasyCars "
-            "sent when your API access was approved."
-        )
-        fields = ["client_id", "client_secret"]
-    elif result.failed_pair == "account":
-        message = _(
-            "EasyCars accepted the Client ID and Client Secret but rejected the Account Number or the "
-            "Account Secret. Check both against the values EasyCars provided for your dealership's account."
-        )
-        fields = ["account_number", "account_secret"]
-    else:
-        message = _scrub(result.message, account)
-        fields = []
-    return {"ok": bool(result.ok), "failed_pair": result.failed_pair, "fields": fields, "message": message}
-
-
-def log_connection_test(dealership, user, outcome):
-    log(
-        dealership,
-        "wagtail_easycars.credentials.test",
-        user=user,
-        data={"ok": outcome["ok"], "failed_pair": outcome["failed_pair"]},
-    )
-
-
-def credential_history(dealership, limit=10):
-    return (
-        log_registry.get_logs_for_instance(dealership)
-        .filter(action__in=CREDENTIAL_ACTIONS)
-        .select_related("user")
-        .order_by("-timestamp", "-pk")[:limit]
-    )
+logger = logging.getLogger(__name__)
 
 
 class SettingsMixin(DealershipContextMixin, PermissionCheckedMixin, WagtailAdminTemplateMixin):
@@ -185,12 +118,7 @@ class CredentialStateView(SettingsMixin, TemplateView):
         credential = self.credential
         if credential is None:
             raise Http404("No EasyCars credentials to pause or resume.")
-        if credential.is_active != self.active:
-            credential.is_active = self.active
-            credential.updated_by = request.user
-            credential.save(update_fields=["is_active", "updated_by", "updated_at"])
-            action = "resume" if self.active else "pause"
-            log(self.dealership, f"wagtail_easycars.credentials.{action}", user=request.user)
+        set_syncing_active(credential, self.active, request.user)
         if self.active:
             messages.success(request, _("Syncing resumed for %(dealership)s.") % {"dealership": self.dealership})
         else:
@@ -226,10 +154,3 @@ class DeleteCredentialView(SettingsMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context.update(credential=self.credential, settings_url=self.settings_url())
         return context
-
-
-def delete_credential(credential, user):
-    dealership = credential.dealership
-    last4 = credential.account_number_last4
-    credential.delete()
-    log(dealership, "wagtail_easycars.credentials.delete", user=user, data={"account_number_last4": last4})

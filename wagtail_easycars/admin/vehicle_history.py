@@ -15,7 +15,7 @@ from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from ..models import FieldChange, Vehicle
-from .scoping import get_scoped_object_or_404
+from .access import get_scoped_object_or_404
 
 #: Fields whose stored values are amounts of money (kept as decimal text in the JSON).
 MONEY_FIELDS = frozenset({"price", "special_price"})

@@ -111,16 +111,3 @@ class EasyCarsCredential(models.Model):
                 setattr(self, field, getattr(self, field))
                 changed = True
         return changed
-
-    def as_account(self):
-        """The plain credentials the API client needs (decrypted here, held only in memory)."""
-        from ..client.contract import EasyCarsAccount
-
-        return EasyCarsAccount(
-            environment=self.environment,
-            client_id=self.client_id,
-            client_secret=self.client_secret,
-            account_number=self.account_number,
-            account_secret=self.account_secret,
-            label=self.dealership.slug if self.dealership_id else "",
-        )

@@ -14,6 +14,7 @@ from wagtail.log_actions import log
 
 from ... import crypto
 from ...models import Dealership, EasyCarsCredential
+from ...sync.accounts import account_for
 
 #: (field, option, environment variable, maximum length per the EasyCars contract)
 SECRET_OPTIONS = (
@@ -203,7 +204,7 @@ class Command(BaseCommand):
         from ...client.http import test_connection
 
         credential = self._get_credential(dealership)
-        result = test_connection(credential.as_account())
+        result = test_connection(account_for(credential))
         if not result.ok:
             pair = {"client": "Client ID / Client Secret", "account": "Account Number / Account Secret"}
             prefix = f"The {pair[result.failed_pair]} pair failed: " if result.failed_pair in pair else ""

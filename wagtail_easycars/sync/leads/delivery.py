@@ -12,9 +12,9 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from ...client.http import EasyCarsClient
 from ...conf import get_setting
 from ...models import Lead, SyncLease, SyncLog
+from ..accounts import client_for
 from .outbox import enqueue_push, needs_create
 from .push import (
     BACKOFF_OWNER,
@@ -52,11 +52,6 @@ def vehicle_public_url(vehicle):
         logger.exception("VEHICLE_URL_FUNCTION failed for vehicle %s; sending the lead without its URL.", vehicle.pk)
         return None
     return str(url) if url else None
-
-
-def client_for(dealership):
-    """An :class:`EasyCarsClient` using this dealership's own credentials."""
-    return EasyCarsClient(dealership.easycars_credential.as_account())
 
 
 def new_context():

@@ -25,6 +25,7 @@ from ...crypto import EncryptionKeyError, SecretDecryptionError
 from ...models import EasyCarsCredential, FieldChange, SyncLog, Vehicle, VehicleConflict
 from ...models.vehicles import DataSource
 from .. import runs
+from ..accounts import account_for
 from . import delisting, mapping
 from .photos.gallery import IMAGES_PENDING, ImageWork, process_images
 
@@ -287,7 +288,7 @@ class StockSync:
         if self.client is not None:
             return self.client.get_advertisement_stocks(yard_code)
         try:
-            account = credential.as_account()
+            account = account_for(credential)
         except (SecretDecryptionError, EncryptionKeyError) as exc:
             raise SyncAborted(_("The stored EasyCars credentials cannot be decrypted: %(error)s") % {"error": exc})
         with EasyCarsClient(account) as client:

@@ -1,17 +1,74 @@
-"""Which dealership an EasyCars admin screen is about, and who may open it.
+"""Who may see what in the admin: the one place that decides a user's dealerships and permissions.
 
-Members see the dealerships they belong to; superusers see all of them. When a user can see more
-than one, ``?dealership=<slug>`` picks one and the choice is remembered in the session, so the
-listing's AJAX filtering and the dashboard's polling stay on the same dealership. Asking for a
-dealership the user cannot see is answered with a 404, exactly as if it did not exist.
+Members see the dealerships they belong to; superusers see all of them. An object of another
+dealership is reported as missing (404), never as forbidden, so its existence is not disclosed.
+When a user can see more than one dealership, ``?dealership=<slug>`` picks the one an EasyCars
+screen is about and the choice is remembered in the session, so the listing's AJAX filtering and
+the dashboard's polling stay on the same dealership.
 """
 
 from django.contrib.auth import get_permission_codename
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from django.utils.functional import cached_property
 from wagtail.permission_policies.base import ModelPermissionPolicy
 
-from ..models import Dealership, EasyCarsCredential, SyncLog
+from ..models import Dealership, EasyCarsCredential, SyncLog, VehicleImage
+
+
+def dealerships_for(user):
+    """The dealerships ``user`` may see in the admin, by name."""
+    return Dealership.objects.for_user(user).order_by("name", "pk")
+
+
+def scope_queryset(queryset, user, lookup="dealership"):
+    """Narrow ``queryset`` to objects whose ``lookup`` is one of the user's dealerships."""
+    if user.is_active and user.is_superuser:
+        return queryset
+    return queryset.filter(**{f"{lookup}__in": dealerships_for(user)})
+
+
+def other_dealerships_photos(user):
+    """Ids (a subquery) of the Wagtail images that are vehicle photos of dealerships ``user`` cannot see."""
+    photos = VehicleImage.objects.filter(image__isnull=False)  # NOT IN must not meet a NULL
+    if user.is_active and user.is_superuser:
+        return photos.none().values("image_id")
+    return photos.exclude(vehicle__dealership__in=dealerships_for(user)).values("image_id")
+
+
+# How each model reaches its dealership, for models without a ``dealership`` foreign key.
+DEALERSHIP_LOOKUPS = {
+    "wagtail_easycars.vehicleconflict": "vehicle__dealership",
+    "wagtail_easycars.vehicleimage": "vehicle__dealership",
+}
+
+
+def dealership_lookup(model):
+    return DEALERSHIP_LOOKUPS.get(model._meta.label_lower, "dealership")
+
+
+def scoped_queryset_for_model(model, user):
+    """Every object of ``model`` the user may reach in the admin."""
+    if model is Dealership:
+        return dealerships_for(user)
+    return scope_queryset(model._default_manager.all(), user, dealership_lookup(model))
+
+
+def user_can_access(user, obj):
+    """Whether ``obj`` (a Dealership, or an object of one) belongs to one of the user's dealerships."""
+    if user.is_active and user.is_superuser:
+        return True
+    if obj.pk is None:
+        return False
+    return scoped_queryset_for_model(type(obj), user).filter(pk=obj.pk).exists()
+
+
+def get_scoped_object_or_404(model, user, **lookup):
+    try:
+        return scoped_queryset_for_model(model, user).get(**lookup)
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(f"No {model._meta.verbose_name} matches the given query.") from exc
+
 
 SESSION_KEY = "wagtail_easycars_dealership"
 QUERY_PARAM = "dealership"
@@ -48,10 +105,6 @@ credential_permission_policy = CodenamePermissionPolicy(EasyCarsCredential, ["ma
 
 def has_permission(user, codename):
     return user.is_active and user.has_perm(f"wagtail_easycars.{codename}")
-
-
-def dealerships_for(user):
-    return Dealership.objects.for_user(user).order_by("name", "pk")
 
 
 def resolve_dealership(request):
