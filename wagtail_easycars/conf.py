@@ -57,7 +57,6 @@ DEFAULTS = {
     "CLOUDINARY_URL": None,
     # Tasks (django-q2)
     "TASK_TIMEOUT": 900,
-    "TASK_MAX_ATTEMPTS": 3,
     # Admin
     "MANUAL_SYNC_LIMIT_PER_HOUR": 5,
     # Public site
