@@ -1,0 +1,1 @@
+"""The EasyCars API: HTTP client, contract types and enums, errors, tokens, circuit breaker, redaction. No ORM, no models."""

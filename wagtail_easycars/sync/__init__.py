@@ -1,1 +1,1 @@
-"""Talking to EasyCars: the typed contract, the HTTP client and (elsewhere) the syncs built on it."""
+"""The syncs, built on the client: run bookkeeping (runs.py), stock in (stock/), leads out and back (leads/)."""

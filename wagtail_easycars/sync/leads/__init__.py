@@ -1,0 +1,1 @@
+"""Leads out and back: the outbox, pushes to EasyCars (exactly once), reconciliation, refresh."""

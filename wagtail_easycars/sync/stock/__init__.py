@@ -1,0 +1,1 @@
+"""Stock in: EasyCars GetAdvertisementStocks -> Vehicle rows, with locks, conflicts, delisting and photos."""

@@ -1,0 +1,1 @@
+"""Vehicle photos: safe download (fetch), storage (stores: Wagtail images or Cloudinary), galleries."""
