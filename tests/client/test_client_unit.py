@@ -15,9 +15,12 @@ from django.core.cache import caches
 from wagtail_easycars.client.contract import (
     CreateLeadRequest,
     EasyCarsAccount,
+    ExtraType,
     LeadCustomer,
     LeadStatus,
+    PaymentMethod,
     Rating,
+    ResponseCode,
     UpdateLeadRequest,
     VehicleInterest,
     VehicleType,
@@ -129,6 +132,14 @@ def test_update_lead_payload_holds_only_what_was_set():
 def test_out_of_range_enum_is_refused_before_sending():
     with pytest.raises(ValueError, match="6"):
         CreateLeadRequest(**{**vars(lead()), "vehicle_interest": 6})
+
+
+def test_enums_carry_the_vendor_numbers():
+    assert {code.name: int(code) for code in ResponseCode} == {
+        "SUCCESS": 0, "AUTHENTICATION_FAIL": 1, "WARNING": 5, "FAILED": 7, "SYSTEM_ERROR": 9,
+    }  # fmt: skip
+    assert [int(method) for method in PaymentMethod] == [1, 2, 3, 4, 5, 6, 9]
+    assert [int(extra) for extra in ExtraType] == [1, 4, 5, 6, 7, 8, 9]
 
 
 def test_account_repr_hides_both_secrets():

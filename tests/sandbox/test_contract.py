@@ -1,4 +1,4 @@
-"""The sandbox answers the CONTRACT.md examples, sent as raw JSON, with the documented shapes."""
+"""The sandbox answers the docs/easycars-api.md examples, sent as raw JSON, with the documented shapes."""
 
 import base64
 import io
@@ -14,7 +14,7 @@ from PIL import Image
 
 from wagtail_easycars.sandbox import SandboxControl, SandboxServer
 
-# Vendor order, copied from CONTRACT.md §4.3 (kept literal so the test does not trust the package).
+# Vendor order, copied from docs/easycars-api.md#stockitem-fields (kept literal so the test does not trust the package).
 STOCK_ITEM_KEYS = """YardCode YardName StockNumber Make Model Badge RegoNum VIN Price YearGroup Odometer Body
 Colour EngineCapacity GearType FuelType AdvDescription Series AdvSpecialPrice IsDemo IsSpecial IsPrestiged
 StockType IsUsed RegoExpiry VideoLink DriveTrain DoorNum Cylinder ShortDescription EngineTypeDescription
@@ -391,6 +391,30 @@ def test_create_quotation_answers_quote_and_customer_numbers(call):
     assert list(body) == ["QuoteNumber", "CustomerNo1", "CustomerNo2", "Code", "ErrorMessage"]
     assert body["QuoteNumber"] == "000001"
     assert body["CustomerNo1"] != body["CustomerNo2"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"QuotationReceipts": [{"Amount": 500, "ReceiveDate": "28/11/2024", "PaymentMethod": 7, "Reference": "r"}]},
+            "QuotationReceipts[0].PaymentMethod must be one of 1, 2, 3, 4, 5, 6, 9.",
+        ),
+        ({"QuotationExtras": [{"ExtraType": 2, "Amount": 990}]}, "QuotationExtras[0].ExtraType must be one of 1, 4, 5"),
+        ({"QuoteDate": "2024-11-28"}, "QuoteDate must be a date in dd/MM/yyyy format."),
+    ],
+)
+def test_quotation_enums_and_dates_are_checked(call, changes, message):
+    body = {
+        **ACCOUNT, "YardCode": "100", "VehicleMake": "VOLVO", "VehicleModel": "V90", "VehicleType": 1,
+        "IsVehicleNew": True, "VehicleYear": 2024, "QuoteDate": "28/11/2024", "BasePrice": 80000,
+        "SellingPrice": 82000, "RegoState": "NSW", "QuotationCustomer1": {"Name": "A Buyer", "Email": "a@example.com"},
+    }  # fmt: skip
+
+    answer = call("LeadService", "CreateQuotation", {**body, **changes})
+
+    assert answer["Code"] == 7
+    assert answer["ErrorMessage"].startswith(message)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The EasyCars payloads and enums, exactly as in CONTRACT.md (stdlib only).
+"""The EasyCars payloads and enums, exactly as in docs/easycars-api.md (stdlib only).
 
 Requests serialise to the vendor's PascalCase keys (the client adds the account pair).
 Responses are parsed tolerantly: unknown keys are ignored, documented quirks accepted, and
@@ -21,6 +21,8 @@ DATE_FORMAT = "%d/%m/%Y"
 
 
 class VehicleType(enum.IntEnum):
+    """Lead and quotation ``VehicleType`` (docs/easycars-api.md#lead-enumerations)."""
+
     CAR = 1
     MOTOR_BIKE = 2
     BOAT = 3
@@ -30,6 +32,8 @@ class VehicleType(enum.IntEnum):
 
 
 class VehicleInterest(enum.IntEnum):
+    """Lead ``VehicleInterest`` (docs/easycars-api.md#lead-enumerations)."""
+
     BUY = 1
     LEASE = 2
     SELL = 3
@@ -38,18 +42,24 @@ class VehicleInterest(enum.IntEnum):
 
 
 class FinanceStatus(enum.IntEnum):
+    """Lead ``FinanceStatus`` (docs/easycars-api.md#lead-enumerations)."""
+
     YES = 1
     NO = 2
     MAYBE = 3
 
 
 class Rating(enum.IntEnum):
+    """Lead ``Rating`` (docs/easycars-api.md#lead-enumerations)."""
+
     COLD = 1
     WARM = 2
     HOT = 3
 
 
 class LeadStatus(enum.IntEnum):
+    """UpdateLead ``LeadStatus``; never returned by GetLeadDetail (docs/easycars-api.md#lead-enumerations)."""
+
     NEW = 10
     IN_PROGRESS = 30
     WON = 50
@@ -57,7 +67,33 @@ class LeadStatus(enum.IntEnum):
     DELETED = 90
 
 
+class PaymentMethod(enum.IntEnum):
+    """``QuotationReceipts[].PaymentMethod`` (docs/easycars-api.md#leadservice-createquotation)."""
+
+    CASH = 1
+    CREDIT_CARD = 2
+    CHEQUE = 3
+    BANK_TRANSFER = 4
+    BPAY = 5
+    EFTPOS = 6
+    OTHER = 9
+
+
+class ExtraType(enum.IntEnum):
+    """``QuotationExtras[].ExtraType`` (docs/easycars-api.md#leadservice-createquotation)."""
+
+    EXTRA = 1
+    REGISTRATION = 4
+    CTP = 5
+    STAMP_DUTY = 6
+    LCT = 7
+    DEALER_DELIVERY = 8
+    EXTENDED_WARRANTY = 9
+
+
 class ResponseCode(enum.IntEnum):
+    """The envelope's ``Code`` (docs/easycars-api.md#response-codes)."""
+
     SUCCESS = 0
     AUTHENTICATION_FAIL = 1
     WARNING = 5
@@ -66,6 +102,8 @@ class ResponseCode(enum.IntEnum):
 
 
 class StockType(enum.StrEnum):
+    """StockItem ``StockType`` letters (docs/easycars-api.md#stocktype-codes)."""
+
     CAR = "A"
     BOAT = "B"
     CARAVAN = "C"
@@ -74,7 +112,7 @@ class StockType(enum.StrEnum):
     TRAILER = "T"
 
 
-#: StockType letter -> lead VehicleType (derived in the contract, not documented by EasyCars).
+#: StockType letter -> lead VehicleType: derived, not documented by EasyCars (docs/easycars-api.md#stocktype-codes).
 STOCK_TYPE_TO_VEHICLE_TYPE = {
     StockType.CAR: VehicleType.CAR,
     StockType.BOAT: VehicleType.BOAT,

@@ -50,7 +50,7 @@ class EasyCarsUnavailableError(EasyCarsError):
 
 
 class EasyCarsMalformedResponse(EasyCarsUnavailableError):
-    """EasyCars answered with something that is not the contract's JSON envelope."""
+    """EasyCars answered with something that is not the JSON envelope (docs/easycars-api.md#response-envelope)."""
 
 
 class EasyCarsOutcomeUnknown(EasyCarsUnavailableError):

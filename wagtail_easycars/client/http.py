@@ -1,7 +1,8 @@
 """The EasyCars HTTP client: tokens, the response envelope, retries and the circuit breaker.
 
 It knows nothing of the ORM: give it an :class:`EasyCarsAccount`, get typed results or one of
-the exceptions in :mod:`wagtail_easycars.client.errors`. See docs/client.md for the error model.
+the exceptions in :mod:`wagtail_easycars.client.errors`. See docs/client.md for the error model
+and docs/easycars-api.md for the API it speaks.
 """
 
 import email.utils
@@ -19,6 +20,7 @@ from .breaker import CircuitBreaker
 from .contract import (
     ConnectionTestResult,
     CreateLeadRequest,
+    ResponseCode,
     UpdateLeadRequest,
     parse_contacts,
     parse_lead_detail,
@@ -82,7 +84,8 @@ def _retry_after_seconds(value):
 
 
 def _is_invalid_token(data):
-    return data.get("Code") == 1 and "token" in str(data.get("ErrorMessage") or "").lower()
+    message = str(data.get("ErrorMessage") or "").lower()
+    return data.get("Code") == ResponseCode.AUTHENTICATION_FAIL and "token" in message
 
 
 class EasyCarsClient:
@@ -287,7 +290,7 @@ class EasyCarsClient:
                 raise EasyCarsAuthenticationError(
                     f"EasyCars rejected a freshly issued token for {operation}; check the Client ID and "
                     "that the account is enabled for API access.",
-                    code=1,
+                    code=ResponseCode.AUTHENTICATION_FAIL,
                     endpoint=f"{service}/{operation}",
                     dealership=self.account.label,
                 )
@@ -300,9 +303,9 @@ class EasyCarsClient:
         data = self._envelope(response, endpoint, sent=False, attempt=num)
         code, message = data["Code"], data.get("ErrorMessage")
         token = data.get("Token")
-        if code in (0, 5) and isinstance(token, str) and token:
+        if code in (ResponseCode.SUCCESS, ResponseCode.WARNING) and isinstance(token, str) and token:
             return token
-        if code == 1:
+        if code == ResponseCode.AUTHENTICATION_FAIL:
             raise EasyCarsAuthenticationError(
                 f"EasyCars rejected the Client ID or Client Secret for {self._who()}.",
                 pair="client",
@@ -310,9 +313,9 @@ class EasyCarsClient:
                 endpoint=endpoint,
                 dealership=self.account.label,
             )
-        if code == 9:
+        if code == ResponseCode.SYSTEM_ERROR:
             raise _Transient(f"system error: {redact_text(str(message))}", code=code)
-        if code == 0:
+        if code == ResponseCode.SUCCESS:
             raise EasyCarsMalformedResponse(
                 "EasyCars answered RequestToken without a token.", endpoint=endpoint, code=code
             )
@@ -428,23 +431,23 @@ class EasyCarsClient:
         endpoint = f"{service}/{operation}"
         code = data["Code"]
         message = redact_text(str(data.get("ErrorMessage") or ""))
-        if code == 0:
+        if code == ResponseCode.SUCCESS:
             return data, None
-        if code == 5:
+        if code == ResponseCode.WARNING:
             return data, message or "EasyCars returned a warning without a message."
         common = {"code": code, "endpoint": endpoint, "dealership": self.account.label}
-        if code == 1:
+        if code == ResponseCode.AUTHENTICATION_FAIL:
             raise EasyCarsAuthenticationError(
                 f"EasyCars rejected the Account Number or Account Secret for {self._who()}"
                 + (f" ({message})" if message else "."),
                 pair="account",
                 **common,
             )
-        if code == 7:
+        if code == ResponseCode.FAILED:
             raise EasyCarsApiError(
                 f"EasyCars refused {operation}: {message or 'no reason given'}", error_message=message, **common
             )
-        if code == 9:
+        if code == ResponseCode.SYSTEM_ERROR:
             if not idempotent:
                 raise self._outcome_unknown(operation, f"system error: {message}")
             raise _Transient(f"system error: {message}", code=code)

@@ -8,7 +8,7 @@ import time
 
 from ..conf import get_setting
 
-#: Used when a token's ``exp`` claim cannot be read (the documented lifetime).
+#: Used when a token's ``exp`` claim cannot be read (the lifetime in docs/easycars-api.md#token-shape).
 DEFAULT_LIFETIME = 600
 
 

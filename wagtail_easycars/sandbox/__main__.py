@@ -4,6 +4,7 @@ import argparse
 import sys
 
 from .server import SandboxServer
+from .state import DEFAULT_TOKEN_LIFETIME
 
 
 def build_parser():
@@ -16,7 +17,7 @@ def build_parser():
     parser.add_argument("--accounts", type=int, default=1, help="number of dealer accounts")
     parser.add_argument("--state-file", default=None, help="JSON file to load at start and write on change")
     parser.add_argument("--latency-ms", type=int, default=0, help="added to every EasyCars call")
-    parser.add_argument("--token-lifetime", type=int, default=600, help="seconds")
+    parser.add_argument("--token-lifetime", type=int, default=DEFAULT_TOKEN_LIFETIME, help="seconds")
     return parser
 
 

@@ -1,12 +1,13 @@
 """The EasyCars operations: request bodies in, envelopes out (HTTP lives in server.py).
 
-Where the contract is silent, the choices are listed in docs/sandbox.md.
+Each operation follows its section of docs/easycars-api.md; where that is silent, the choices
+are listed in docs/sandbox.md.
 """
 
 import datetime as dt
 import json
 
-from ..client.contract import LEAD_DATETIME_FORMAT, SYDNEY, UPDATE_LEAD_KEYS, LeadStatus
+from ..client.contract import DATE_FORMAT, LEAD_DATETIME_FORMAT, SYDNEY, UPDATE_LEAD_KEYS, LeadStatus, ResponseCode
 from . import validation as v
 from .state import new_customer
 
@@ -16,15 +17,15 @@ ACCOUNT_NOT_LINKED = "The account is not linked to this API client."
 INVALID_CLIENT = "Invalid client credentials."
 
 
-def envelope(code=0, message=None, **keys):
-    return {**keys, "Code": code, "ErrorMessage": message}
+def envelope(code=ResponseCode.SUCCESS, message=None, **keys):
+    return {**keys, "Code": int(code), "ErrorMessage": message}
 
 
 def request_token(state, service, query, lifetime):
     client_id = query.get("ClientID", "")
     data = state.client(client_id, query.get("ClientSecret", ""))
     if not client_id or data is None:
-        return envelope(1, INVALID_CLIENT, Token=None)
+        return envelope(ResponseCode.AUTHENTICATION_FAIL, INVALID_CLIENT, Token=None)
     return envelope(Token=state.signer.issue(service, data.account.client_id, lifetime))
 
 
@@ -34,22 +35,22 @@ def authenticate(state, service, headers, raw_body):
     scheme, _, token = authorization.partition(" ")
     client_id = state.signer.verify(service, token.strip()) if scheme.lower() == "bearer" else None
     if client_id is None:
-        return envelope(1, INVALID_TOKEN), None
+        return envelope(ResponseCode.AUTHENTICATION_FAIL, INVALID_TOKEN), None
     try:
         body = json.loads(raw_body or b"null")
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        return envelope(7, "The request body must be a JSON object."), None
+        return envelope(ResponseCode.FAILED, "The request body must be a JSON object."), None
     try:
         v.account_pair(body)
     except v.Invalid as exc:
-        return envelope(7, str(exc)), None
+        return envelope(ResponseCode.FAILED, str(exc)), None
     data = state.account(body.get("AccountNumber"))
     if data is None or not body.get("AccountSecret") or data.account.account_secret != body["AccountSecret"]:
-        return envelope(1, INVALID_ACCOUNT), None
+        return envelope(ResponseCode.AUTHENTICATION_FAIL, INVALID_ACCOUNT), None
     if data.account.client_id != client_id:
-        return envelope(1, ACCOUNT_NOT_LINKED), None
+        return envelope(ResponseCode.AUTHENTICATION_FAIL, ACCOUNT_NOT_LINKED), None
     return data, body
 
 
@@ -209,7 +210,7 @@ def create_quotation(state, data, body):
     v.integer(body, "VehicleType", required=True, choices=v.VEHICLE_TYPES)
     v.boolean(body, "IsVehicleNew", required=True)
     v.vehicle_year(body, required=True)
-    v.date(body, "QuoteDate", "%d/%m/%Y", required=True)
+    v.date(body, "QuoteDate", DATE_FORMAT, required=True)
     v.number(body, "BasePrice", required=True)
     v.number(body, "SellingPrice", required=True)
     v.string(body, "RegoState", 3, required=True)
@@ -263,7 +264,7 @@ def _check_receipts(receipts):
         path = f"QuotationReceipts[{index}]"
         v.number(receipt, "Amount", required=True, path=path)
         v.string(receipt, "Description", 200, path=path)
-        v.date(receipt, "ReceiveDate", "%d/%m/%Y", required=True, path=path)
+        v.date(receipt, "ReceiveDate", DATE_FORMAT, required=True, path=path)
         v.integer(receipt, "PaymentMethod", required=True, choices=v.PAYMENT_METHODS, path=path)
         v.string(receipt, "Reference", 30, required=True, path=path)
 

@@ -1,4 +1,5 @@
-"""HS256 tokens shaped like EasyCars' (claims ClientID, nbf, exp, iat, in that order).
+"""HS256 tokens shaped like EasyCars' (claims ClientID, nbf, exp, iat, in that order; see
+docs/easycars-api.md#token-shape).
 
 Each service signs with its own key, so a StockService token fails LeadService's check while
 the claims stay exactly those of the real tokens. Revoking rotates the keys.

@@ -12,6 +12,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from ..client.contract import ResponseCode
 from ..client.redaction import redact_text
 from . import api, images
 from .control_api import handle_control
@@ -155,9 +156,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(status, json.dumps(payload).encode())
         match = EASYCARS_PATH.fullmatch(url.path)
         if not match or match[3] not in SERVICES.get(match[2], ()):
-            return self._send(404, json.dumps(api.envelope(7, "Unknown endpoint.")).encode())
+            return self._send(404, json.dumps(api.envelope(ResponseCode.FAILED, "Unknown endpoint.")).encode())
         if method != "POST":
-            body = api.envelope(7, f"{method} is not allowed; every EasyCars endpoint is POST.")
+            body = api.envelope(ResponseCode.FAILED, f"{method} is not allowed; every EasyCars endpoint is POST.")
             return self._send(405, json.dumps(body).encode(), {"Allow": "POST"})
         self._easycars(match[2], match[3], query, raw)
 
@@ -231,7 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return api.envelope(StockList=stock), number
             result = api.OPERATIONS[operation](state, data, body)
         except api.v.Invalid as exc:
-            result = api.envelope(7, str(exc))
+            result = api.envelope(ResponseCode.FAILED, str(exc))
         if operation in api.RECORDED:
             state.changed(number)
         return result, number
@@ -251,14 +252,15 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "rate_limit":
             retry_after = str(params.get("retry_after", 1))
             state.log_request(endpoint, status=429, code=None, **details)
-            body = json.dumps(api.envelope(9, "Too many requests.")).encode()
+            body = json.dumps(api.envelope(ResponseCode.SYSTEM_ERROR, "Too many requests.")).encode()
             return self._send(429, body, {"Retry-After": retry_after})
         if kind == "code":
-            result = api.envelope(int(params.get("code", 9)), params.get("message", "System error."))
+            code = int(params.get("code", ResponseCode.SYSTEM_ERROR))
+            result = api.envelope(code, params.get("message", "System error."))
             if endpoint.endswith("RequestToken"):
                 result = {"Token": None, **result}
-        if kind == "warning" and result.get("Code") == 0:
-            result["Code"] = 5
+        if kind == "warning" and result.get("Code") == ResponseCode.SUCCESS:
+            result["Code"] = int(ResponseCode.WARNING)
             result["ErrorMessage"] = params.get("message", "Sandbox warning: processed with a warning.")
         if kind == "malformed":
             state.log_request(endpoint, status=200, code=None, **details)

@@ -26,6 +26,7 @@ SERVICES = {
         "SearchContacts",
     ),
 }
+#: The lifetime of the vendor's example tokens (docs/easycars-api.md#token-shape).
 DEFAULT_TOKEN_LIFETIME = 600
 REQUEST_LOG_SIZE = 20000
 
@@ -45,7 +46,7 @@ class SandboxAccount:
 
 
 def make_account(index):
-    """Account 1 uses the contract's placeholder credentials; the others follow the same pattern."""
+    """Account 1 uses the placeholder credentials of docs/easycars-api.md; the others follow the same pattern."""
     if index == 1:
         ids = ("00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002")
         secret = "00000000-0000-0000-0000-000000000003"

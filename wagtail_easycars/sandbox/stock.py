@@ -1,13 +1,14 @@
 """A seeded generator of realistic Australian dealer stock, with the real API's quirks.
 
-Items carry all 72 StockItem keys in vendor order. ``ImageURLs`` holds site-relative paths
+Items carry all 72 StockItem keys in vendor order (docs/easycars-api.md#stockitem-fields) and the
+quirks of docs/easycars-api.md#stock-quirks-of-the-real-api. ``ImageURLs`` holds site-relative paths
 (``/_sandbox/images/...``); the server makes them absolute when it answers.
 """
 
 import datetime as dt
 import random
 
-from ..client.contract import STOCK_ITEM_KEYS
+from ..client.contract import STOCK_ITEM_KEYS, StockType
 
 YARD_NAMES = (
     "Parramatta", "Penrith", "Liverpool", "Blacktown", "Castle Hill", "Gosford", "Newcastle",
@@ -32,7 +33,7 @@ FEATURES = (
 OPTIONS = ("Metallic Paint", "Sunroof", "Tow Pack", "Premium Sound System", "Nudge Bar", "Tinted Windows")
 
 # make, model, badges, series, body, capacity, gears, fuel, drive, cylinder, engine type, cc, kW,
-# doors, seats, new price, stock type
+# doors, seats, new price, StockType letter
 CATALOGUE = (
     ("TOYOTA", "HILUX", ("SR5 (4x4) ", "WORKMATE ", "ROGUE (4x4) "), ("GUN126R MY21 ", "GUN126R "),
      "DOUBLE CAB P/UP", "2.8L", "6 SP AUTOMATIC", "Diesel", "4X4", "4", "TURBO DIESEL", 2755, 150, 4, 5,
@@ -82,7 +83,7 @@ CATALOGUE = (
      None, 2900, "T"),
 )  # fmt: skip
 # Cars dominate real dealer stock.
-WEIGHTS = [30 if entry[16] == "A" else 2 for entry in CATALOGUE]
+WEIGHTS = [30 if entry[16] == StockType.CAR else 2 for entry in CATALOGUE]
 VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 
 
@@ -110,7 +111,8 @@ def generate_stock(count, *, seed, account_number, yard_count=3, start=1001):
 
 def _item(rng, entry, stock_number, yard_list, account_number, this_year):
     (make, model, badges, series, body, capacity, gears, fuel, drive, cylinder, engine_type, cc, kw,
-     doors, seats, new_price, stock_type) = entry  # fmt: skip
+     doors, seats, new_price, letter) = entry  # fmt: skip
+    stock_type = StockType(letter)
     yard_code, yard_name = rng.choice(yard_list)
     roll = rng.random()
     is_demo = roll < 0.05
@@ -130,10 +132,12 @@ def _item(rng, entry, stock_number, yard_list, account_number, this_year):
     badge = rng.choice(badges)
     state = rng.choice(STATES)
     has_rego = is_used or is_demo
-    is_car = stock_type == "A"
-    is_caravan = stock_type == "C"
+    is_car = stock_type == StockType.CAR
+    is_caravan = stock_type == StockType.CARAVAN
+    is_truck = stock_type == StockType.HEAVY_TRUCK_OR_BUS
+    is_boat = stock_type == StockType.BOAT
     image_count = 0 if rng.random() < 0.05 else rng.randint(1, 12)
-    features = rng.sample(FEATURES, rng.randint(6, 18)) if stock_type in "AH" else []
+    features = rng.sample(FEATURES, rng.randint(6, 18)) if is_car or is_truck else []
     wmi = (make[:2] + "X").upper()
     vin = "" if rng.random() < 0.1 or not is_car else wmi + "".join(rng.choices(VIN_CHARS, k=14))
     values = {
@@ -143,7 +147,7 @@ def _item(rng, entry, stock_number, yard_list, account_number, this_year):
         "Make": make,
         "Model": model,
         "Badge": badge,
-        "RegoNum": _rego(rng) if has_rego and stock_type != "B" else "",
+        "RegoNum": _rego(rng) if has_rego and not is_boat else "",
         "VIN": vin,
         "Price": price,
         "YearGroup": year,
@@ -161,7 +165,7 @@ def _item(rng, entry, stock_number, yard_list, account_number, this_year):
         "IsDemo": is_demo,
         "IsSpecial": is_special,
         "IsPrestiged": make in ("VOLVO", "TESLA") and rng.random() < 0.5,
-        "StockType": stock_type,
+        "StockType": stock_type.value,
         "IsUsed": is_used,
         "RegoExpiry": _date(rng, this_year, this_year + 1) if has_rego and rng.random() < 0.8 else None,
         "VideoLink": "https://www.youtube.com/watch?v=sandbox" if rng.random() < 0.02 else "",
@@ -172,9 +176,9 @@ def _item(rng, entry, stock_number, yard_list, account_number, this_year):
         "EngineTypeDescription": engine_type,
         "EngineSize": cc,
         "StockStatus": "On Offer" if rng.random() < 0.15 else "In Stock",
-        "GCM": rng.randint(5000, 6500) if stock_type in "AH" and "P/UP" in body else None,
-        "GVM": rng.randint(1900, 3200) if stock_type == "A" else None,
-        "Tare": rng.randint(1200, 2300) if stock_type in "AC" else None,
+        "GCM": rng.randint(5000, 6500) if (is_car or is_truck) and "P/UP" in body else None,
+        "GVM": rng.randint(1900, 3200) if is_car else None,
+        "Tare": rng.randint(1200, 2300) if is_car or is_caravan else None,
         "SleepingCapacity": rng.randint(2, 6) if is_caravan else None,
         "Toilet": "Cassette Toilet" if is_caravan else "",
         "Shower": "Separate Shower" if is_caravan else "",
@@ -195,7 +199,7 @@ def _item(rng, entry, stock_number, yard_list, account_number, this_year):
         "TowBallWeight": str(rng.randint(150, 250)) if is_caravan else "",
         "Warranty": "5 Year Unlimited KM Factory Warranty" if not is_used else "",
         "Wheels": "17 Inch Alloy" if is_car and rng.random() < 0.4 else "",
-        "AxleConfiguration": "4x2" if stock_type == "H" else ("Single Axle" if is_caravan else ""),
+        "AxleConfiguration": "4x2" if is_truck else ("Single Axle" if is_caravan else ""),
         "Location": yard_name if rng.random() < 0.5 else "",
         "StandardFeatures": ",".join(features),
         "OptionalFeatures": ",".join(rng.sample(OPTIONS, rng.randint(1, 3))) if rng.random() < 0.2 else "",
@@ -207,8 +211,8 @@ def _item(rng, entry, stock_number, yard_list, account_number, this_year):
         "PowerkW": kw,
         "Powerhp": round(kw * 1.341, 2) if kw else None,
         "EngineMake": "",
-        "SerialNumber": f"SN{rng.randint(100000, 999999)}" if stock_type in "BC" else "",
-        "Length": round(rng.uniform(4.2, 7.5), 2) if stock_type in "BC" else None,
+        "SerialNumber": f"SN{rng.randint(100000, 999999)}" if is_boat or is_caravan else "",
+        "Length": round(rng.uniform(4.2, 7.5), 2) if is_boat or is_caravan else None,
         "IsDepositTaken": rng.random() < 0.03,
         "ImageCount": image_count,
         "ImageURLs": image_paths(account_number, stock_number, image_count),

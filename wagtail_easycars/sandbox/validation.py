@@ -1,4 +1,4 @@
-"""Request validation with the contract's required keys, maximum lengths and enum ranges.
+"""Request validation with the required keys, maximum lengths and enum ranges of docs/easycars-api.md.
 
 Every failure raises :class:`Invalid`, answered as Code 7 with the message.
 """
@@ -6,9 +6,13 @@ Every failure raises :class:`Invalid`, answered as Code 7 with the message.
 import datetime as dt
 
 from ..client.contract import (
+    ACCOUNT_NUMBER_MAX_LENGTH,
+    ACCOUNT_SECRET_MAX_LENGTH,
     CUSTOMER_MAX_LENGTHS,
+    ExtraType,
     FinanceStatus,
     LeadStatus,
+    PaymentMethod,
     Rating,
     VehicleInterest,
     VehicleType,
@@ -19,8 +23,8 @@ VEHICLE_INTERESTS = tuple(VehicleInterest)
 FINANCE_STATUSES = tuple(FinanceStatus)
 RATINGS = tuple(Rating)
 LEAD_STATUSES = tuple(LeadStatus)
-PAYMENT_METHODS = (1, 2, 3, 4, 5, 6, 9)
-EXTRA_TYPES = (1, 4, 5, 6, 7, 8, 9)
+PAYMENT_METHODS = tuple(PaymentMethod)
+EXTRA_TYPES = tuple(ExtraType)
 
 
 class Invalid(Exception):
@@ -135,5 +139,5 @@ def customer_model(model, path):
 
 
 def account_pair(body):
-    string(body, "AccountNumber", 20)
-    string(body, "AccountSecret", 50)
+    string(body, "AccountNumber", ACCOUNT_NUMBER_MAX_LENGTH)
+    string(body, "AccountSecret", ACCOUNT_SECRET_MAX_LENGTH)
