@@ -1,4 +1,4 @@
-"""Lead values <-> LeadService payloads, checked against CONTRACT.md §5."""
+"""Lead values <-> LeadService payloads, checked against docs/easycars-api.md#leadservice."""
 
 from decimal import Decimal
 

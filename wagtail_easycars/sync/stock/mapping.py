@@ -2,8 +2,8 @@
 
 Every contract key is either mapped to a Vehicle field (``FIELD_SOURCES``) or kept in
 ``easycars_raw_data`` (``RAW_KEYS``). The real feed has nulls, ``""``, trailing spaces and odd
-casing (CONTRACT.md §4.7), and a hostile one can send anything JSON allows: a bad field becomes
-empty and is reported as a :class:`FieldProblem`; an item that cannot be identified raises
+casing (docs/easycars-api.md#stock-quirks-of-the-real-api), and a hostile one can send anything JSON allows:
+a bad field becomes empty and is reported as a :class:`FieldProblem`; an item that cannot be identified raises
 :class:`StockItemError` and fails alone. Nothing here raises anything else for any JSON value.
 """
 
