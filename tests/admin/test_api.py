@@ -24,10 +24,10 @@ def post_json(client, url, data=None, **extra):
 def account_json(account, **overrides):
     return {
         "environment": "test",
-        "clientId": account.client_id,
-        "clientSecret": account.client_secret,
-        "accountNumber": account.account_number,
-        "accountSecret": account.account_secret,
+        "client_id": account.client_id,
+        "client_secret": account.client_secret,
+        "account_number": account.account_number,
+        "account_secret": account.account_secret,
         **overrides,
     }
 
@@ -44,7 +44,7 @@ def test_credentials_metadata_never_includes_a_secret(admin_of, dealership):
     CredentialFactory(dealership=dealership, yard_code="MAIN")
     response = admin_of(dealership).get(API + "credentials/")
     data = response.json()
-    assert (data["accountNumberLast4"], data["yardCode"], data["isActive"]) == ("0001", "MAIN", True)
+    assert (data["account_number_last4"], data["yard_code"], data["is_active"]) == ("0001", "MAIN", True)
     assert_no_secrets(response)
 
 
@@ -60,7 +60,7 @@ def test_saving_untested_credentials_is_refused_with_a_json_error(admin_of, deal
 
 
 def test_saving_without_testing_creates_the_credentials(admin_of, dealership, sandbox_settings):
-    data = account_json(sandbox_settings.account, saveWithoutTesting=True, yardCode="MAIN")
+    data = account_json(sandbox_settings.account, save_without_testing=True, yard_code="MAIN")
     response = post_json(admin_of(dealership), API + "credentials/", data)
     assert response.status_code == 201
     assert EasyCarsCredential.objects.get(dealership=dealership).yard_code == "MAIN"
@@ -77,7 +77,7 @@ def test_saving_after_a_successful_test_through_the_api(admin_of, dealership, sa
 
 def test_updating_credentials_answers_200_and_keeps_blank_secrets(admin_of, dealership):
     CredentialFactory(dealership=dealership)
-    data = {"environment": "production", "saveWithoutTesting": True}
+    data = {"environment": "production", "save_without_testing": True}
     response = post_json(admin_of(dealership), API + "credentials/", data)
     credential = EasyCarsCredential.objects.get(dealership=dealership)
     assert (response.status_code, credential.environment, credential.account_secret) == (
@@ -94,18 +94,18 @@ def test_invalid_json_is_a_json_400(admin_of, dealership):
 
 def test_connection_test_succeeds_with_the_sandbox_account(admin_of, dealership, sandbox_settings):
     response = post_json(admin_of(dealership), API + "credentials/test/", account_json(sandbox_settings.account))
-    assert (response.json()["success"], response.json()["failedPair"]) == (True, None)
+    assert (response.json()["success"], response.json()["failed_pair"]) == (True, None)
     assert not EasyCarsCredential.objects.exists()
 
 
 def test_connection_test_reports_the_rejected_pair_and_its_fields(admin_of, dealership, sandbox_settings):
-    data = account_json(sandbox_settings.account, accountSecret="NEW-ACCOUNT-SECRET-9a7e")
+    data = account_json(sandbox_settings.account, account_secret="NEW-ACCOUNT-SECRET-9a7e")
     response = post_json(admin_of(dealership), API + "credentials/test/", data)
     body = response.json()
-    assert (body["success"], body["failedPair"], body["fields"]) == (
+    assert (body["success"], body["failed_pair"], body["fields"][:2]) == (
         False,
         "account",
-        ["accountNumber", "accountSecret"],
+        ["account_number", "account_secret"],
     )
     assert_no_secrets(response)
 
@@ -163,6 +163,7 @@ def test_endpoints_need_their_permission(admin_of, dealership):
 def test_anonymous_requests_get_no_data(client, dealership):
     response = client.get(API + "sync/status/", HTTP_X_REQUESTED_WITH="XMLHttpRequest")
     assert response.status_code in (302, 403)
+    assert b"is_configured" not in response.content
     assert b"isConfigured" not in response.content
 
 
@@ -178,7 +179,7 @@ def test_trigger_answers_202_with_the_run_id(admin_of, dealership):
     CredentialFactory(dealership=dealership)
     response = admin_of(dealership).post(API + "sync/leads/")
     body = response.json()
-    assert (response.status_code, body["runId"], body["started"]) == (202, SyncLog.objects.get().pk, True)
+    assert (response.status_code, body["run_id"], body["started"]) == (202, SyncLog.objects.get().pk, True)
 
 
 def test_trigger_while_running_joins_the_run(admin_of, dealership):
@@ -186,7 +187,7 @@ def test_trigger_while_running_joins_the_run(admin_of, dealership):
     client = admin_of(dealership)
     first = client.post(API + "sync/leads/").json()
     second = client.post(API + "sync/leads/").json()
-    assert (second["runId"], second["joined"]) == (first["runId"], True)
+    assert (second["run_id"], second["joined"]) == (first["run_id"], True)
 
 
 def test_trigger_over_the_hourly_limit_answers_429(admin_of, dealership, settings):
@@ -232,19 +233,19 @@ def test_status_has_the_sync_summary_shape(admin_of, dealership):
         dealership=dealership, started_at=started, completed_at=started, records_created=5, duration_ms=75000
     )
     body = admin_of(dealership).get(API + "sync/status/").json()
-    assert (body["isConfigured"], body["isSyncing"], body["lastLeadSync"]) == (True, False, None)
-    assert (body["lastStockSync"]["id"], body["lastStockSync"]["recordsCreated"]) == (log.pk, 5)
-    assert body["lastStockSync"]["durationMs"] == 75000
-    assert [entry["id"] for entry in body["recentLogs"]] == [log.pk]
+    assert (body["is_configured"], body["is_syncing"], body["last_lead_sync"]) == (True, False, None)
+    assert (body["last_stock_sync"]["id"], body["last_stock_sync"]["records_created"]) == (log.pk, 5)
+    assert body["last_stock_sync"]["duration_ms"] == 75000
+    assert [entry["id"] for entry in body["recent_logs"]] == [log.pk]
 
 
 def test_status_reports_a_running_sync_with_its_progress(admin_of, dealership):
     CredentialFactory(dealership=dealership)
     client = admin_of(dealership)
-    run_id = client.post(API + "sync/leads/").json()["runId"]
+    run_id = client.post(API + "sync/leads/").json()["run_id"]
     SyncLog.objects.filter(pk=run_id).update(records_total=8, records_processed=2)
     body = client.get(API + "sync/status/").json()
-    assert (body["isSyncing"], body["leads"]["running"]["progressPercent"]) == (True, 25)
+    assert (body["is_syncing"], body["leads"]["running"]["progress_percent"]) == (True, 25)
 
 
 def test_status_never_includes_a_secret(admin_of, dealership):
@@ -255,23 +256,24 @@ def test_status_never_includes_a_secret(admin_of, dealership):
 def test_logs_are_paginated(admin_of, dealership):
     for n in range(5):
         SyncLogFactory(dealership=dealership)
-    body = admin_of(dealership).get(API + "sync/logs/", {"page": 2, "pageSize": 2}).json()
-    assert (len(body["logs"]), body["pagination"]) == (
+    body = admin_of(dealership).get(API + "sync/logs/", {"page": 2, "page_size": 2}).json()
+    pagination = {key: body["pagination"][key] for key in ("current_page", "page_size", "total_records", "total_pages")}
+    assert (len(body["logs"]), pagination) == (
         2,
-        {"currentPage": 2, "pageSize": 2, "totalRecords": 5, "totalPages": 3},
+        {"current_page": 2, "page_size": 2, "total_records": 5, "total_pages": 3},
     )
 
 
 def test_logs_page_size_is_capped(admin_of, dealership):
-    body = admin_of(dealership).get(API + "sync/logs/", {"pageSize": 1000}).json()
-    assert body["pagination"]["pageSize"] == 100
+    body = admin_of(dealership).get(API + "sync/logs/", {"page_size": 1000}).json()
+    assert body["pagination"]["page_size"] == 100
 
 
 def test_logs_filter_by_type_and_status(admin_of, dealership):
     SyncLogFactory(dealership=dealership)
     wanted = SyncLogFactory(dealership=dealership, sync_type="lead", status="failed")
     SyncLogFactory(dealership=dealership, sync_type="lead", status="success")
-    body = admin_of(dealership).get(API + "sync/logs/", {"syncType": "lead", "status": "failed"}).json()
+    body = admin_of(dealership).get(API + "sync/logs/", {"sync_type": "lead", "status": "failed"}).json()
     assert [log["id"] for log in body["logs"]] == [wanted.pk]
 
 
@@ -299,7 +301,7 @@ def test_log_detail_includes_errors_failures_and_redacted_payloads(admin_of, dea
     )
     response = admin_of(dealership).get(f"{API}sync/logs/{log.pk}/")
     body = response.json()
-    assert (body["errorMessage"], body["itemFailures"][0]["ref"], body["requestPayload"]) == (
+    assert (body["error_message"], body["item_failures"][0]["ref"], body["request_payload"]) == (
         "EasyCars was down",
         "S1",
         {"AccountSecret": "***", "YardCode": "1"},
@@ -322,15 +324,17 @@ def test_asking_for_another_dealership_is_a_json_404(admin_of, dealership):
 def test_logs_filter_by_start_date_inclusive(admin_of, dealership):
     for day in (3, 4, 5, 6):
         SyncLogFactory(dealership=dealership, started_at=dt.datetime(2026, 2, day, 23, 0, tzinfo=dt.UTC))
-    body = admin_of(dealership).get(API + "sync/logs/", {"startedFrom": "2026-02-04", "startedTo": "2026-02-05"}).json()
-    assert sorted(log["startedAt"][:10] for log in body["logs"]) == ["2026-02-04", "2026-02-05"]
+    body = (
+        admin_of(dealership).get(API + "sync/logs/", {"started_from": "2026-02-04", "started_to": "2026-02-05"}).json()
+    )
+    assert sorted(log["started_at"][:10] for log in body["logs"]) == ["2026-02-04", "2026-02-05"]
 
 
 def test_stock_trigger_starts_a_manual_stock_run(admin_of, dealership):
     CredentialFactory(dealership=dealership)
     client = admin_of(dealership)
     body = client.post(API + "sync/stock/").json()
-    log = SyncLog.objects.get(pk=body["runId"])
+    log = SyncLog.objects.get(pk=body["run_id"])
     assert (log.sync_type, log.trigger, log.triggered_by, body["started"]) == ("stock", "manual", client.user, True)
 
 
@@ -339,6 +343,215 @@ def test_stock_trigger_runs_the_sync_against_the_sandbox(
 ):
     CredentialFactory(dealership=dealership)
     with django_capture_on_commit_callbacks(execute=True):
-        run_id = admin_of(dealership).post(API + "sync/stock/").json()["runId"]
+        run_id = admin_of(dealership).post(API + "sync/stock/").json()["run_id"]
     log = SyncLog.objects.get(pk=run_id)
     assert (log.status, log.records_created) == ("success", 20)
+
+
+# Pagination ----------------------------------------------------------------------------------
+
+
+def test_logs_last_page_holds_the_rest_newest_first(admin_of, dealership):
+    logs = [
+        SyncLogFactory(dealership=dealership, started_at=dt.datetime(2026, 2, day, tzinfo=dt.UTC)) for day in (1, 2, 3)
+    ]
+    body = admin_of(dealership).get(API + "sync/logs/", {"page": 2, "page_size": 2}).json()
+    assert [log["id"] for log in body["logs"]] == [logs[0].pk]
+    assert (body["pagination"]["current_page"], body["pagination"]["total_pages"]) == (2, 2)
+
+
+def test_logs_default_page_size_is_20(admin_of, dealership):
+    SyncLogFactory.create_batch(21, dealership=dealership)
+    body = admin_of(dealership).get(API + "sync/logs/").json()
+    assert (len(body["logs"]), body["pagination"]["page_size"], body["pagination"]["total_pages"]) == (20, 20, 2)
+
+
+@pytest.mark.parametrize("params", [{"page": "last"}, {"page_size": "many"}])
+def test_logs_page_and_page_size_must_be_whole_numbers(admin_of, dealership, params):
+    response = admin_of(dealership).get(API + "sync/logs/", params)
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_page")
+
+
+def test_logs_list_only_the_dealerships_own_runs(admin_of, dealership):
+    own = SyncLogFactory(dealership=dealership)
+    SyncLogFactory()
+    body = admin_of(dealership).get(API + "sync/logs/").json()
+    assert ([log["id"] for log in body["logs"]], body["pagination"]["total_records"]) == ([own.pk], 1)
+
+
+# The deprecated camelCase keys still answer --------------------------------------------------
+
+
+def test_answers_carry_the_deprecated_camelcase_keys_too(admin_of, dealership):
+    CredentialFactory(dealership=dealership)
+    log = SyncLogFactory(dealership=dealership, records_created=5)
+    client = admin_of(dealership)
+    credential = client.get(API + "credentials/").json()
+    assert credential["accountNumberLast4"] == credential["account_number_last4"] == "0001"
+    status = client.get(API + "sync/status/").json()
+    assert status["isConfigured"] is status["is_configured"] is True
+    assert status["lastStockSync"]["recordsCreated"] == status["last_stock_sync"]["records_created"] == 5
+    assert status["stock"]["healthLabel"] == status["stock"]["health_label"]
+    assert [entry["detailUrl"] for entry in status["recentLogs"]] == [f"/admin/easycars/history/{log.pk}/"]
+    detail = client.get(f"{API}sync/logs/{log.pk}/").json()
+    assert (detail["dealershipId"], detail["syncDirection"]) == (dealership.pk, "inbound")
+    pagination = client.get(API + "sync/logs/").json()["pagination"]
+    assert (pagination["currentPage"], pagination["totalRecords"]) == (1, 1)
+
+
+def test_trigger_and_connection_test_answers_carry_the_camelcase_keys(admin_of, dealership, sandbox_settings):
+    CredentialFactory(dealership=dealership)
+    client = admin_of(dealership)
+    trigger = client.post(API + "sync/leads/").json()
+    assert (trigger["runId"], trigger["statusUrl"]) == (trigger["run_id"], f"{API}sync/logs/{trigger['run_id']}/")
+    data = account_json(sandbox_settings.account, account_secret="NEW-ACCOUNT-SECRET-9a7e")
+    body = post_json(client, API + "credentials/test/", data).json()
+    assert body["failedPair"] == body["failed_pair"] == "account"
+    assert body["fields"] == ["account_number", "account_secret", "accountNumber", "accountSecret"]
+
+
+def test_form_errors_name_the_field_in_both_spellings(admin_of, dealership):
+    response = post_json(admin_of(dealership), API + "credentials/test/", {"environment": "test"})
+    errors = response.json()["errors"]
+    assert (response.status_code, errors["client_id"]) == (400, errors["clientId"])
+
+
+def test_requests_may_still_use_the_camelcase_keys(admin_of, dealership, sandbox_settings):
+    account = sandbox_settings.account
+    data = {
+        "environment": "test",
+        "clientId": account.client_id,
+        "clientSecret": account.client_secret,
+        "accountNumber": account.account_number,
+        "accountSecret": account.account_secret,
+        "yardCode": "MAIN",
+        "saveWithoutTesting": True,
+    }
+    response = post_json(admin_of(dealership), API + "credentials/", data)
+    credential = EasyCarsCredential.objects.get(dealership=dealership)
+    assert (response.status_code, credential.yard_code, credential.account_secret) == (
+        201,
+        "MAIN",
+        account.account_secret,
+    )
+
+
+def test_form_encoded_requests_are_accepted(admin_of, dealership, sandbox_settings):
+    data = {**account_json(sandbox_settings.account), "save_without_testing": "on"}
+    response = admin_of(dealership).post(API + "credentials/", data)
+    assert response.status_code == 201
+
+
+def test_log_queries_may_still_use_the_camelcase_parameters(admin_of, dealership):
+    SyncLogFactory.create_batch(3, dealership=dealership)
+    wanted = SyncLogFactory(dealership=dealership, sync_type="lead")
+    client = admin_of(dealership)
+    assert [log["id"] for log in client.get(API + "sync/logs/", {"syncType": "lead"}).json()["logs"]] == [wanted.pk]
+    assert client.get(API + "sync/logs/", {"pageSize": 2}).json()["pagination"]["page_size"] == 2
+
+
+def test_a_json_body_that_is_not_an_object_is_a_json_400(admin_of, dealership):
+    response = post_json(admin_of(dealership), API + "credentials/test/", ["client_id"])
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_json")
+
+
+# CSRF, permissions and other dealerships -----------------------------------------------------
+
+
+def csrf_client(user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.get("/admin/easycars/sync/")  # sets the csrftoken cookie
+    return client
+
+
+def test_a_session_post_without_the_csrf_token_is_refused(dealership, sandbox_settings):
+    client = csrf_client(make_sync_admin(dealership))
+    data = account_json(sandbox_settings.account, save_without_testing=True)
+    response = post_json(client, API + "credentials/", data)
+    assert (response.status_code, response.json()["code"]) == (403, "csrf_failed")
+    assert not EasyCarsCredential.objects.exists()
+
+
+def test_a_session_delete_needs_the_csrf_token(dealership):
+    credential = CredentialFactory(dealership=dealership)
+    client = csrf_client(make_sync_admin(dealership))
+    url = f"{API}credentials/{credential.pk}/"
+    refused = client.delete(url)
+    assert (refused.status_code, refused.json()["code"]) == (403, "csrf_failed")
+    assert EasyCarsCredential.objects.filter(pk=credential.pk).exists()
+    accepted = client.delete(url, HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+    assert accepted.status_code == 204
+    assert not EasyCarsCredential.objects.exists()
+
+
+def test_a_wrong_csrf_token_is_refused(dealership):
+    CredentialFactory(dealership=dealership)
+    client = csrf_client(make_sync_admin(dealership))
+    response = post_json(client, API + "sync/stock/", HTTP_X_CSRFTOKEN="x" * 32)
+    assert (response.status_code, response.json()["code"]) == (403, "csrf_failed")
+    assert not SyncLog.objects.exists()
+
+
+def test_safe_methods_need_no_csrf_token(dealership):
+    client = csrf_client(make_sync_admin(dealership))
+    assert client.get(API + "sync/status/").status_code == 200
+
+
+def test_a_member_of_a_gets_404_for_bs_log_and_credential(admin_of):
+    a, b = DealershipFactory(), DealershipFactory()
+    CredentialFactory(dealership=a)
+    b_credential = CredentialFactory(dealership=b)
+    b_log = SyncLogFactory(dealership=b, error_message="only-b-knows")
+    client = admin_of(a)
+    detail = client.get(f"{API}sync/logs/{b_log.pk}/")
+    delete = client.delete(f"{API}credentials/{b_credential.pk}/")
+    credential = client.get(API + f"credentials/?dealership={b.slug}")
+    assert [(r.status_code, r.json()["code"]) for r in (detail, delete, credential)] == [(404, "not_found")] * 3
+    assert "only-b-knows" not in detail.content.decode()
+    assert EasyCarsCredential.objects.filter(pk=b_credential.pk).exists()
+
+
+def test_a_member_of_both_may_read_either_dealerships_log(admin_of):
+    a, b = DealershipFactory(), DealershipFactory()
+    b_log = SyncLogFactory(dealership=b)
+    response = admin_of(a, b).get(f"{API}sync/logs/{b_log.pk}/")
+    assert (response.status_code, response.json()["id"]) == (200, b_log.pk)
+
+
+def test_a_user_of_no_dealership_gets_a_json_404(admin_of):
+    response = admin_of().get(API + "sync/status/")
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+def test_trigger_needs_the_trigger_permission(admin_of, dealership):
+    CredentialFactory(dealership=dealership)
+    client = admin_of(dealership, permissions=("wagtailadmin.access_admin", "wagtail_easycars.view_sync_status"))
+    response = client.post(API + "sync/stock/")
+    assert (response.status_code, response.json()["code"]) == (403, "permission_denied")
+    assert not SyncLog.objects.exists()
+
+
+# What the site's REST_FRAMEWORK settings cannot change ---------------------------------------
+
+
+def test_answers_are_json_whatever_the_client_accepts(admin_of, dealership):
+    response = admin_of(dealership).get(API + "sync/status/", HTTP_ACCEPT="text/html")
+    assert (response.status_code, response["Content-Type"]) == (200, "application/json")
+
+
+def test_site_wide_rest_framework_settings_do_not_loosen_the_endpoints(admin_of, dealership, settings):
+    settings.REST_FRAMEWORK = {
+        "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.BasicAuthentication"],
+        "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.BrowsableAPIRenderer"],
+        "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+        "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+        "DEFAULT_THROTTLE_RATES": {"anon": "1/day"},
+        "EXCEPTION_HANDLER": "rest_framework.views.exception_handler",
+    }
+    client = admin_of(dealership, permissions=("wagtailadmin.access_admin", "wagtail_easycars.view_sync_status"))
+    denied = client.get(API + "credentials/")
+    assert (denied.status_code, denied.json()["code"]) == (403, "permission_denied")
+    body = client.get(API + "sync/logs/").json()
+    assert set(body) == {"logs", "pagination"}

@@ -14,8 +14,8 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSet
 
 from ..models import Dealership, SyncLog
-from . import api
 from .access import has_permission
+from .api import views as api
 from .dashboard import DashboardView, TriggerSyncView
 from .history import SyncHistoryView, SyncLogDetailView
 from .settings_views import CredentialStateView, DeleteCredentialView, SettingsView
@@ -77,7 +77,7 @@ class EasyCarsViewSet(ViewSet):
             path("api/sync/leads/", api.TriggerView.as_view(sync_type=SyncLog.SyncType.LEAD), name="api_sync_leads"),
             path("api/sync/status/", api.SyncStatusView.as_view(), name="api_sync_status"),
             path("api/sync/logs/", api.SyncLogsView.as_view(), name="api_sync_logs"),
-            path("api/sync/logs/<int:pk>/", api.SyncLogDetailApiView.as_view(), name="api_log_detail"),
+            path("api/sync/logs/<int:pk>/", api.SyncLogDetailView.as_view(), name="api_log_detail"),
         ]
 
 

@@ -70,10 +70,10 @@
     var block = bar.closest('[data-easycars-progress-block]');
     if (block && block.getAttribute('data-run') !== String(run.id)) return false;
     bar.setAttribute('data-state', run.status);
-    bar.setAttribute('aria-valuenow', run.progressPercent);
-    bar.querySelector('.easycars-progress__bar').style.width = run.progressPercent + '%';
-    if (run.recordsTotal) {
-      label.textContent = text('progress', { processed: run.recordsProcessed, total: run.recordsTotal });
+    bar.setAttribute('aria-valuenow', run.progress_percent);
+    bar.querySelector('.easycars-progress__bar').style.width = run.progress_percent + '%';
+    if (run.records_total) {
+      label.textContent = text('progress', { processed: run.records_processed, total: run.records_total });
     } else {
       label.textContent = text('waiting');
     }
@@ -121,7 +121,7 @@
           var running = pair[1] && pair[1].running;
           if (running && !updateProgress(pair[0], running)) needsRefresh = true;
         });
-        if (data.isSyncing) {
+        if (data.is_syncing) {
           var after = needsRefresh ? refreshDashboard() : Promise.resolve();
           return after.then(function () {
             root().setAttribute('data-running', 'true');

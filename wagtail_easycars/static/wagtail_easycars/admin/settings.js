@@ -12,12 +12,6 @@
     account_number: 'id_account_number',
     account_secret: 'id_account_secret',
   };
-  var CAMEL = {
-    clientId: 'client_id',
-    clientSecret: 'client_secret',
-    accountNumber: 'account_number',
-    accountSecret: 'account_secret',
-  };
 
   function start() {
     var form = document.querySelector('form[data-easycars-settings]');
@@ -87,11 +81,11 @@
           if (answer.status === 200) {
             tested = body.success;
             show(body.success, body.message);
-            markFields((body.fields || []).map(function (name) { return CAMEL[name]; }));
+            markFields(body.fields || []);
           } else {
             tested = false;
             show(false, body.message || form.getAttribute('data-text-failed'));
-            markFields(Object.keys(body.errors || {}).map(function (name) { return CAMEL[name]; }));
+            markFields(Object.keys(body.errors || {}));
           }
           updateSave();
         })
