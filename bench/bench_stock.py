@@ -40,17 +40,17 @@ def row_versions():
 def measure(label, function):
     from django.db import connection
 
-    from wagtail_easycars.sync.stock import sync as stock
+    from wagtail_easycars.sync.stock import insert
 
     counter = QueryCounter()  # the COPY of new vehicles goes round Django's cursor wrapper: counted apart
     copies = []
-    original = stock.insert_vehicles
+    original = insert.insert_vehicles
 
     def counted_insert(dealership, creates, now):
         copies.append(len(creates))
         return original(dealership, creates, now)
 
-    stock.insert_vehicles = counted_insert
+    insert.insert_vehicles = counted_insert
     before = row_versions()
     try:
         with connection.execute_wrapper(counter):
@@ -58,7 +58,7 @@ def measure(label, function):
             outcome = function()
             seconds = time.perf_counter() - start
     finally:
-        stock.insert_vehicles = original
+        insert.insert_vehicles = original
     after = row_versions()
     written = sum(1 for pk, version in after.items() if before.get(pk) != version)
     return {"phase": label, "seconds": round(seconds, 3), "queries": counter.queries + len(copies),
@@ -86,12 +86,13 @@ def worker(size, latency_ms, image_sizes):
         from tests.factories import CredentialFactory
         from wagtail_easycars.client.http import EasyCarsClient
         from wagtail_easycars.sandbox import SandboxControl
+        from wagtail_easycars.sync.accounts import account_for
         from wagtail_easycars.sync.stock.photos import gallery
         from wagtail_easycars.sync.stock.sync import sync_stock
 
         credential = CredentialFactory()
         dealership = credential.dealership
-        account = credential.as_account()
+        account = account_for(credential)
         control = SandboxControl(root_url, timeout=120)
 
         def bare_fetch():

@@ -337,17 +337,17 @@ def test_synced_vehicles_are_found_by_the_search_index(dealership, sandbox, djan
 def test_a_vehicle_the_database_refuses_fails_alone(dealership, sandbox, monkeypatch):
     from django.db import DatabaseError
 
-    from wagtail_easycars.sync.stock import sync as stock
+    from wagtail_easycars.sync.stock import insert
 
     refused = sandbox.control.stock()[3]["StockNumber"]
-    original = stock.insert_vehicles
+    original = insert.insert_vehicles
 
     def insert_vehicles(dealership, creates, now):
         if any(m.stock_number == refused for m in creates):
             raise DatabaseError("value out of range")
         return original(dealership, creates, now)
 
-    monkeypatch.setattr(stock, "insert_vehicles", insert_vehicles)
+    monkeypatch.setattr(insert, "insert_vehicles", insert_vehicles)
     log = sync(dealership)
     assert log.records_created == 19
     assert log.records_failed == 1
