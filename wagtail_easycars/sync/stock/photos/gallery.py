@@ -14,6 +14,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -24,7 +25,7 @@ from ....models.vehicles import DataSource
 from ... import runs
 from .. import mapping
 from .fetch import MAX_CONCURRENCY, ImageError, fetch_image, http_client
-from .stores import collection_name, store_for
+from .stores import delete_unused_images, store_for
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def process_images(dealership, work, recorder, *, deadline=None):
         prepared = _prepare_chunk(chunks[0], client, pool)
         for index, chunk in enumerate(chunks):
             if deadline is not None and time.monotonic() > deadline:
-                for future in prepared[2].values():
+                for future in prepared.downloads.values():
                     future.cancel()
                 left = [w for rest in chunks[index:] for w in rest]
                 Vehicle.objects.filter(pk__in=[w.vehicle_id for w in left]).update(easycars_images_hash=IMAGES_PENDING)
@@ -75,113 +76,149 @@ def process_images(dealership, work, recorder, *, deadline=None):
             recorder.flush()
 
 
+class PreparedChunk(NamedTuple):
+    #: Vehicle id -> title.
+    titles: dict
+    #: Vehicle id -> its VehicleImage rows, in gallery order.
+    galleries: dict
+    #: URL -> the Future of its download.
+    downloads: dict
+
+
 def _prepare_chunk(chunk, client, pool):
     """Read the chunk's galleries and start downloading what they lack."""
     ids = [w.vehicle_id for w in chunk]
     titles = dict(Vehicle.objects.filter(pk__in=ids).values_list("pk", "title"))
-    gallery = {}
+    galleries = {}
     for row in VehicleImage.objects.filter(vehicle_id__in=ids).order_by("sort_order", "pk"):
-        gallery.setdefault(row.vehicle_id, []).append(row)
+        galleries.setdefault(row.vehicle_id, []).append(row)
     downloads = {}
     for w in chunk:
-        have = {row.source_url for row in gallery.get(w.vehicle_id, []) if row.source_url}
+        have = {row.source_url for row in galleries.get(w.vehicle_id, []) if row.source_url}
         for url in w.urls:
             if url not in have and url not in downloads:
                 downloads[url] = pool.submit(fetch_image, client, url)
-    return titles, gallery, downloads
+    return PreparedChunk(titles, galleries, downloads)
 
 
 def _store_chunk(dealership, chunk, prepared, recorder, store):
-    titles, gallery, downloads = prepared
-    fetched, errors = {}, {}
-    for url, future in downloads.items():
-        try:
-            data, extension = future.result()
-        except ImageError as exc:
-            errors[url] = str(exc)
-        except Exception as exc:  # a bug or an unexpected network error must not stop the run
-            logger.exception("Unexpected error fetching a vehicle photo")
-            errors[url] = type(exc).__name__
-        else:
-            fetched[url] = (data, extension, hashlib.sha256(data).hexdigest())
-            recorder.count("images_downloaded")
-    known = {
-        row["content_hash"]: row
-        for row in VehicleImage.objects.filter(
-            vehicle__dealership=dealership, content_hash__in={h for _, _, h in fetched.values()}
-        ).values("content_hash", "image_id", "external_url")
-    }
-    done_hashes = []
+    """Bring each gallery of the chunk in line with its URLs, then mark the vehicles' images hashes.
+
+    A vehicle with a photo that could not be fetched is marked pending, so the next sync retries it.
+    """
+    photos = _DownloadedPhotos(dealership, prepared.downloads, recorder, store)
+    images_hashes = []
     for w in chunk:
-        failed = False
+        rows = prepared.galleries.get(w.vehicle_id, [])
         with transaction.atomic():
-            rows = gallery.get(w.vehicle_id, [])
-            by_url = {row.source_url: row for row in rows if row.source_url}
-            keep, create = [], []
-            for position, url in enumerate(w.urls):
-                if url in by_url:
-                    keep.append((by_url[url], position))
-                    recorder.count("images_reused")
-                    continue
-                if url in errors or url not in fetched:
-                    failed = True
-                    recorder.count("images_failed")
-                    recorder.add_failure("image", f"{w.stock_number} {url}"[:200], errors.get(url, _("not fetched")))
-                    continue
-                data, extension, content_hash = fetched[url]
-                stored = known.get(content_hash)
-                if stored is None:
-                    title = _("%(title)s photo %(number)s") % {
-                        "title": titles.get(w.vehicle_id, ""),
-                        "number": position + 1,
-                    }
-                    stored = known[content_hash] = store.save(data, extension, content_hash, title)
-                else:
-                    recorder.count("images_reused")
-                create.append(
-                    VehicleImage(
-                        vehicle_id=w.vehicle_id,
-                        image_id=stored["image_id"],
-                        external_url=stored["external_url"],
-                        source_url=url,
-                        content_hash=content_hash,
-                        alt_text=titles.get(w.vehicle_id, "")[:255],
-                        sort_order=position,
-                    )
+            complete = _update_gallery(dealership, w, rows, prepared.titles.get(w.vehicle_id, ""), photos, recorder)
+        images_hashes.append(
+            Vehicle(pk=w.vehicle_id, easycars_images_hash=w.images_hash if complete else IMAGES_PENDING)
+        )
+    Vehicle.objects.bulk_update(images_hashes, ["easycars_images_hash"])
+
+
+class _DownloadedPhotos:
+    """A chunk's finished downloads, stored once per content hash for the dealership."""
+
+    def __init__(self, dealership, downloads, recorder, store):
+        self.recorder = recorder
+        self.store = store
+        #: URL -> (bytes, extension, sha256) and URL -> why it could not be fetched.
+        self.fetched, self.errors = {}, {}
+        for url, future in downloads.items():
+            try:
+                data, extension = future.result()
+            except ImageError as exc:
+                self.errors[url] = str(exc)
+            except Exception as exc:  # a bug or an unexpected network error must not stop the run
+                logger.exception("Unexpected error fetching a vehicle photo")
+                self.errors[url] = type(exc).__name__
+            else:
+                self.fetched[url] = (data, extension, hashlib.sha256(data).hexdigest())
+                recorder.count("images_downloaded")
+        #: sha256 -> ``{"image_id", "external_url"}`` of the photos the dealership already has.
+        self.stored = {
+            row["content_hash"]: row
+            for row in VehicleImage.objects.filter(
+                vehicle__dealership=dealership, content_hash__in={h for _, _, h in self.fetched.values()}
+            ).values("content_hash", "image_id", "external_url")
+        }
+
+    def stored_photo(self, url, vehicle_title, number):
+        """``(content hash, stored photo)`` for a fetched URL, storing its bytes unless already stored."""
+        data, extension, content_hash = self.fetched[url]
+        photo = self.stored.get(content_hash)
+        if photo is None:
+            title = _("%(title)s photo %(number)s") % {"title": vehicle_title, "number": number}
+            photo = self.stored[content_hash] = self.store.save(data, extension, content_hash, title)
+        else:
+            self.recorder.count("images_reused")
+        return content_hash, photo
+
+
+def _update_gallery(dealership, work, rows, vehicle_title, photos, recorder):
+    """Bring one vehicle's gallery (``rows``) in line with its URLs; False when a photo is missing."""
+    kept, created, complete = _place_feed_photos(work, rows, vehicle_title, photos, recorder)
+    _prune_removed_photos(dealership, rows, work.urls)
+    _save_order(kept, [row for row in rows if not row.source_url], len(work.urls))
+    if created:
+        VehicleImage.objects.bulk_create(created)
+    return complete
+
+
+def _place_feed_photos(work, rows, vehicle_title, photos, recorder):
+    """Go through the vehicle's URLs in feed order: ``(kept rows, new rows, whether none failed)``.
+
+    A URL already in the gallery keeps its row (``kept`` pairs it with its new position); a fetched
+    one gets a new VehicleImage; any other is recorded as a failed photo.
+    """
+    by_url = {row.source_url: row for row in rows if row.source_url}
+    kept, created, complete = [], [], True
+    for position, url in enumerate(work.urls):
+        if url in by_url:
+            kept.append((by_url[url], position))
+            recorder.count("images_reused")
+        elif url in photos.fetched:
+            content_hash, photo = photos.stored_photo(url, vehicle_title, position + 1)
+            created.append(
+                VehicleImage(
+                    vehicle_id=work.vehicle_id,
+                    image_id=photo["image_id"],
+                    external_url=photo["external_url"],
+                    source_url=url,
+                    content_hash=content_hash,
+                    alt_text=vehicle_title[:255],
+                    sort_order=position,
                 )
-            wanted = set(w.urls)
-            pruned = [row for row in rows if row.source_url and row.source_url not in wanted]
-            editor_rows = [row for row in rows if not row.source_url]
-            if pruned:
-                VehicleImage.objects.filter(pk__in=[row.pk for row in pruned]).delete()
-                _delete_orphans(dealership, {row.image_id for row in pruned if row.image_id})
-            moved = []
-            for row, position in keep:
-                if row.sort_order != position:
-                    row.sort_order = position
-                    moved.append(row)
-            for offset, row in enumerate(editor_rows):  # photos an editor added stay, after the feed's
-                if row.sort_order != len(w.urls) + offset:
-                    row.sort_order = len(w.urls) + offset
-                    moved.append(row)
-            if moved:
-                VehicleImage.objects.bulk_update(moved, ["sort_order"])
-            if create:
-                VehicleImage.objects.bulk_create(create)
-        done_hashes.append(Vehicle(pk=w.vehicle_id, easycars_images_hash=IMAGES_PENDING if failed else w.images_hash))
-    Vehicle.objects.bulk_update(done_hashes, ["easycars_images_hash"])
+            )
+        else:
+            complete = False
+            recorder.count("images_failed")
+            message = photos.errors.get(url, _("not fetched"))
+            recorder.add_failure("image", f"{work.stock_number} {url}"[:200], message)
+    return kept, created, complete
 
 
-def _delete_orphans(dealership, image_ids):
-    """Delete Wagtail images this sync stored in the dealership's collection that no gallery uses."""
-    if not image_ids:
-        return
-    from wagtail.images import get_image_model
+def _prune_removed_photos(dealership, rows, urls):
+    """Delete the gallery rows of URLs no longer in the feed, and the images no gallery uses now."""
+    wanted = set(urls)
+    pruned = [row for row in rows if row.source_url and row.source_url not in wanted]
+    if pruned:
+        VehicleImage.objects.filter(pk__in=[row.pk for row in pruned]).delete()
+        delete_unused_images(dealership, {row.image_id for row in pruned if row.image_id})
 
-    used = set(VehicleImage.objects.filter(image_id__in=image_ids).values_list("image_id", flat=True))
-    orphans = get_image_model().objects.filter(pk__in=image_ids - used, collection__name=collection_name(dealership))
-    for image in orphans:  # one by one so Wagtail's signal handlers remove the files and renditions
-        image.delete()
+
+def _save_order(kept, editor_rows, feed_length):
+    """Save the rows whose place moved: the feed's photos in feed order, then the ones editors added."""
+    placed = [*kept, *((row, feed_length + offset) for offset, row in enumerate(editor_rows))]
+    moved = []
+    for row, position in placed:
+        if row.sort_order != position:
+            row.sort_order = position
+            moved.append(row)
+    if moved:
+        VehicleImage.objects.bulk_update(moved, ["sort_order"])
 
 
 def pending_image_work(dealership):

@@ -1,7 +1,8 @@
 """Where downloaded photos are kept: Wagtail images (the default) or Cloudinary.
 
 A store's ``save(data, extension, content_hash, title)`` returns ``{"image_id", "external_url"}``
-for the VehicleImage row. Wagtail images go to one collection per dealership ("EasyCars: <name>").
+for the VehicleImage row. Wagtail images go to one collection per dealership ("EasyCars: <name>"),
+and leave it once no gallery uses them (:func:`delete_unused_images`).
 
 Cloudinary is an optional dependency, configured by ``WAGTAIL_EASYCARS["CLOUDINARY_URL"]``
 (``cloudinary://KEY:SECRET@CLOUD``; query parameters such as ``upload_prefix`` become SDK options).
@@ -16,6 +17,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 from ....conf import get_setting
+from ....models import VehicleImage
 from .fetch import ImageError
 
 UPLOAD_TIMEOUT = 60
@@ -33,6 +35,18 @@ def _collection(dealership):
     root = Collection.get_first_root_node()
     existing = root.get_children().filter(name=name).first()
     return existing or root.add_child(name=name)
+
+
+def delete_unused_images(dealership, image_ids):
+    """Delete Wagtail images this sync stored in the dealership's collection that no gallery uses."""
+    if not image_ids:
+        return
+    from wagtail.images import get_image_model
+
+    used = set(VehicleImage.objects.filter(image_id__in=image_ids).values_list("image_id", flat=True))
+    unused = get_image_model().objects.filter(pk__in=image_ids - used, collection__name=collection_name(dealership))
+    for image in unused:  # one by one so Wagtail's signal handlers remove the files and renditions
+        image.delete()
 
 
 class WagtailStore:
