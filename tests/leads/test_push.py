@@ -9,10 +9,17 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from wagtail_easycars import tasks
-from wagtail_easycars.models import Lead, SyncLease, SyncLog
+from wagtail_easycars.models import Lead, LeadClaim, SyncLog
 from wagtail_easycars.sync.leads import delivery as lead_sync
 from wagtail_easycars.sync.leads.delivery import retry_lead
-from wagtail_easycars.sync.leads.push import PushContext, prepare_pushes, record_pushes
+from wagtail_easycars.sync.leads.push import (
+    PushContext,
+    claim_leads,
+    claimed_lead_ids,
+    prepare_pushes,
+    record_pushes,
+    release_claims,
+)
 
 from ..factories import CredentialFactory, DealershipFactory, EasyCarsVehicleFactory, LeadFactory, UserFactory
 from ..showroom.test_enquiry import enquiry as enquiry_form
@@ -60,6 +67,43 @@ def _retry(lead, django_capture_on_commit_callbacks, user=None):
         assert retry_lead(lead, user)
     lead.refresh_from_db()
     assert lead.sync_state == Lead.SyncState.SENT
+
+
+# Claims ------------------------------------------------------------------------------------------
+
+
+def test_a_claimed_lead_is_busy_for_other_pushes_until_its_claim_expires(easycars, dealership, vehicle):
+    lead = LeadFactory(dealership=dealership, vehicle=vehicle)
+    token, claimed = claim_leads([lead.pk])
+    assert claimed == {lead.pk}
+    assert claim_leads([lead.pk])[1] == set()
+    assert claimed_lead_ids([dealership.pk], include_backoff=False) == {lead.pk}
+
+    LeadClaim.objects.filter(lead=lead).update(lease_until=timezone.now() - timedelta(seconds=1))  # worker died
+    assert claimed_lead_ids() == set()
+    other, claimed = claim_leads([lead.pk])
+    assert claimed == {lead.pk}
+
+    release_claims([lead.pk], token)  # the first worker no longer owns it
+    assert LeadClaim.objects.get(lead=lead).owner == other
+    release_claims([lead.pk], other)
+    assert not LeadClaim.objects.exists()
+
+
+def test_a_push_skips_a_lead_another_push_holds(easycars, dealership, vehicle, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        lead = LeadFactory(dealership=dealership, vehicle=vehicle, data_source=Lead.DataSource.WEBFORM)
+    claim_leads([lead.pk])
+
+    assert tasks.push_lead(lead.pk) == "busy"
+    assert not _received(easycars)
+
+
+def test_a_deleted_lead_takes_its_claim_with_it(easycars, dealership, vehicle):
+    lead = LeadFactory(dealership=dealership, vehicle=vehicle)
+    claim_leads([lead.pk])
+    lead.delete()
+    assert not LeadClaim.objects.exists()
 
 
 # The outbox ------------------------------------------------------------------------------------
@@ -191,10 +235,13 @@ def test_timeout_after_easycars_accepted_does_not_duplicate(
     lead = _enquiry(django_capture_on_commit_callbacks, dealership=dealership, vehicle=vehicle)
     assert lead.sync_state == Lead.SyncState.PENDING
     assert lead.push_started_at is not None
+    assert lead.reconcile_after == ""  # the dealership had no LeadNumber yet
+    assert lead.synced_values == {}
 
     assert tasks.push_lead(lead.pk) == "reconciled"
 
     lead.refresh_from_db()
+    assert lead.reconcile_after is None
     [stored] = easycars.control.leads()
     assert len(_received(easycars)) == 1
     assert lead.sync_state == Lead.SyncState.SENT
@@ -222,15 +269,30 @@ def test_lost_answer_for_a_returning_customer_is_held_for_an_editor(
     easycars.control.add_fault(CREATE, "drop", count=1, process=False)
     lead = _enquiry(django_capture_on_commit_callbacks, dealership=dealership, vehicle=vehicle, email="jo@example.com")
 
+    first_number = easycars.control.leads()[0]["LeadNumber"]
+    assert Lead.objects.get(pk=lead.pk).reconcile_after == first_number
+
     assert tasks.push_lead(lead.pk) == "failed"
     lead.refresh_from_db()
     assert lead.sync_state == Lead.SyncState.FAILED
     assert "may already have this enquiry" in lead.sync_error
+    assert lead.create_unresolved
+    assert not lead.resend_confirmed
+    assert lead.synced_values == {}
     assert len(_received(easycars)) == 1  # only the first enquiry
 
-    _retry(lead, django_capture_on_commit_callbacks, UserFactory())
+    with django_capture_on_commit_callbacks(execute=False):
+        assert retry_lead(lead, UserFactory())
+    lead.refresh_from_db()
+    assert lead.resend_confirmed
+    assert not lead.create_unresolved
+
+    assert tasks.push_lead(lead.pk) == "sent"
+    lead.refresh_from_db()
     assert lead.sync_state == Lead.SyncState.SENT
     assert len(_received(easycars)) == 2
+    assert (lead.reconcile_after, lead.create_unresolved, lead.resend_confirmed) == (None, False, False)
+    assert not [key for key in lead.synced_values if key.startswith("_")]
 
 
 def test_worker_killed_mid_push_is_delivered_once_by_the_sweeper(
@@ -243,7 +305,7 @@ def test_worker_killed_mid_push_is_delivered_once_by_the_sweeper(
         push.send(client)  # EasyCars accepts it ... and the worker dies before recording
     assert len(_received(easycars)) == 1
     # Later: the claim has expired and the lead has been quiet for longer than the grace period.
-    SyncLease.objects.filter(kind=f"push:{lead.pk}").update(lease_until=timezone.now() - timedelta(seconds=1))
+    LeadClaim.objects.filter(lead=lead).update(lease_until=timezone.now() - timedelta(seconds=1))
     Lead.objects.filter(pk=lead.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
 
     assert tasks.sweep_pending_leads() == 1
@@ -260,6 +322,10 @@ def test_sweeper_leaves_leads_that_a_push_or_back_off_holds(
     easycars.control.add_fault("*", "http_error", status=503)
     lead = _enquiry(django_capture_on_commit_callbacks, dealership=dealership, vehicle=vehicle)
     Lead.objects.filter(pk=lead.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
+    claim = LeadClaim.objects.get(lead=lead)
+    assert claim.backoff
+    assert claim.owner == ""
+    assert claim.lease_until > timezone.now()
 
     assert tasks.sweep_pending_leads() == 0
 
@@ -365,6 +431,14 @@ def test_deleted_lead_is_never_reactivated(easycars, dealership, vehicle, django
     assert deleted["LeadStatus"] == 90
     assert easycars.control.leads()[0]["LeadStatus"] == 90
     assert "deleted lead" in lead.sync_error
+    assert lead.unsendable_fields == {"status": Lead.Status.NEW}
+    assert lead.synced_values["status"] == Lead.Status.DELETED
+    assert lead.sync_state == Lead.SyncState.SENT
+
+    # While the status keeps the value EasyCars could not take, saving sends nothing.
+    lead = _edit(lead, django_capture_on_commit_callbacks)
+    assert len(_received(easycars, UPDATE)) == 1
+    assert lead.sync_state == Lead.SyncState.SENT
 
 
 def test_update_refused_by_easycars_is_failed_and_retryable(
@@ -539,8 +613,11 @@ def test_retry_of_a_lead_waiting_for_its_back_off_sends_it_now(
     lead = _enquiry(django_capture_on_commit_callbacks, dealership=dealership, vehicle=vehicle)
     assert lead.sync_state == Lead.SyncState.PENDING
 
+    assert LeadClaim.objects.get(lead=lead).backoff
+
     _retry(lead, django_capture_on_commit_callbacks, UserFactory())
 
+    assert not LeadClaim.objects.filter(lead=lead).exists()
     assert len(_received(easycars)) == 1
     log = SyncLog.objects.filter(direction="outbound", status="success").get()
     assert log.trigger == SyncLog.Trigger.MANUAL

@@ -4,7 +4,7 @@ from .audit import DealershipLogEntry
 from .credentials import EasyCarsCredential
 from .dealerships import Dealership, DealershipMembership
 from .history import FieldChange
-from .leads import Lead
+from .leads import Lead, LeadClaim
 from .sync_log import SyncLease, SyncLog
 from .vehicles import PotentialDuplicate, Vehicle, VehicleConflict, VehicleImage
 
@@ -15,6 +15,7 @@ __all__ = [
     "EasyCarsCredential",
     "FieldChange",
     "Lead",
+    "LeadClaim",
     "PotentialDuplicate",
     "SyncLease",
     "SyncLog",

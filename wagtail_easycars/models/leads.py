@@ -85,6 +85,15 @@ class Lead(index.Indexed, models.Model):
     push_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The values EasyCars last acknowledged, so UpdateLead can carry only what changed.
     synced_values = models.JSONField(default=dict, blank=True, editable=False)
+    # The highest LeadNumber we knew when CreateLead was last sent: a lost answer is looked for
+    # after it. None until a create is sent ("" when the dealership had no LeadNumber yet).
+    reconcile_after = models.CharField(max_length=20, null=True, blank=True, editable=False)
+    # A lost create that could not be found in EasyCars nor ruled out: held for an editor.
+    create_unresolved = models.BooleanField(default=False, editable=False)
+    # The editor confirmed (Retry sync) that such a create may be sent again without checking.
+    resend_confirmed = models.BooleanField(default=False, editable=False)
+    # Local values EasyCars cannot take ({field: value}); not pending changes while they stay.
+    unsendable_fields = models.JSONField(default=dict, blank=True, editable=False)
 
     easycars_lead_number = models.CharField(_("EasyCars lead number"), max_length=20, null=True, blank=True)
     easycars_customer_no = models.CharField(_("EasyCars customer number"), max_length=20, blank=True)
@@ -128,3 +137,22 @@ class Lead(index.Indexed, models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.get_status_display()})"
+
+
+class LeadClaim(models.Model):
+    """The right to push one lead: a push holds it while it works, a retry while it waits.
+
+    Taken with a conditional UPDATE on the database clock (``push.claim_leads``): free when
+    ``lease_until`` has passed or the claim only holds a retry back-off. Released (deleted) by
+    its owner; a killed worker's claim simply expires and the sweeper takes the lead up again.
+    """
+
+    lead = models.OneToOneField(Lead, on_delete=models.CASCADE, primary_key=True, related_name="push_claim")
+    #: The claiming push's token; blank while the claim only holds a back-off.
+    owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    #: Held until the next retry: any push (a manual sync, Retry sync) may take it over.
+    backoff = models.BooleanField(default=False)
+
+    def __str__(self):
+        return f"lead {self.lead_id} ({'back-off' if self.backoff else self.owner})"

@@ -2,8 +2,8 @@
 
 The entry points: :func:`push_lead` (the task the outbox queues), :func:`push_pending_leads`
 (a dealership's backlog, with bounded concurrency) and :func:`retry_lead` (the admin's "Retry
-sync"). The phases of a push are in :mod:`.lead_push`, the reconciliation of a lost CreateLead
-answer in :mod:`.lead_reconcile`; docs/leads.md explains the guarantees.
+sync"). The phases of a push are in :mod:`.push`, the reconciliation of a lost CreateLead
+answer in :mod:`.reconcile`; docs/leads.md explains the guarantees.
 """
 
 import logging
@@ -13,15 +13,14 @@ from django.db import transaction
 from django.utils.module_loading import import_string
 
 from ...conf import get_setting
-from ...models import Lead, SyncLease, SyncLog
+from ...models import Lead, SyncLog
 from ..accounts import client_for
 from .outbox import enqueue_push, needs_create
 from .push import (
-    BACKOFF_OWNER,
     LeadPush,
     PushContext,
-    claim_kind,
     claimed_lead_ids,
+    drop_backoff,
     prepare_pushes,
     record_pushes,
     retry_delay,
@@ -97,12 +96,12 @@ def retry_lead(lead, user=None):
             return False
     elif lead.sync_state not in (Lead.SyncState.FAILED, Lead.SyncState.PENDING):
         return False
-    synced = dict(lead.synced_values)
-    if lead.sync_state == Lead.SyncState.FAILED and synced.pop("_unresolved", False):
-        synced["_resend_confirmed"] = True
-    Lead.objects.filter(pk=lead.pk).update(sync_state=Lead.SyncState.PENDING, sync_error="", synced_values=synced)
+    changes = {"sync_state": Lead.SyncState.PENDING, "sync_error": ""}
+    if lead.sync_state == Lead.SyncState.FAILED and lead.create_unresolved:
+        changes |= {"create_unresolved": False, "resend_confirmed": True}
+    Lead.objects.filter(pk=lead.pk).update(**changes)
     # A retry back-off no longer applies: the editor wants it now.
-    SyncLease.objects.filter(kind=claim_kind(lead.pk), owner=BACKOFF_OWNER).delete()
+    drop_backoff(lead.pk)
     user_id = user.pk if user is not None and user.is_authenticated else None
     transaction.on_commit(lambda: enqueue_push(lead.pk, user_id=user_id))
     lead.refresh_from_db()

@@ -2,13 +2,16 @@
 
 A lead is described by a plain dict of its local field values (:func:`lead_values`), with the
 package's word choices ("hot", "test_drive"); this module turns those into the contract's
-integers and nested ``LeadCustomer`` (CONTRACT.md §5), and a GetLeadDetail answer back into
-local values. ``Lead.synced_values`` stores the dict EasyCars last acknowledged, so an update
-carries only what changed.
+integers (docs/easycars-api.md#lead-enumerations) and nested ``LeadCustomer``
+(docs/easycars-api.md#customermodel), and a GetLeadDetail answer back into local values.
+``Lead.synced_values`` stores the dict EasyCars last acknowledged, so an update
+carries only what changed (and ``Lead.unsendable_fields`` what it could not take).
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
+
+from django.utils.translation import gettext as _
 
 from ...client.contract import (
     STOCK_TYPE_TO_VEHICLE_TYPE,
@@ -126,11 +129,13 @@ def vehicle_facts(vehicle, public_url=None):
 
 
 def vehicle_type(stock_type):
-    """The lead ``VehicleType`` for a StockType letter (derived mapping, CONTRACT.md §4.4)."""
+    """The lead ``VehicleType`` for a StockType letter (derived mapping, docs/easycars-api.md#stocktype-codes)."""
     try:
         return STOCK_TYPE_TO_VEHICLE_TYPE[StockType((stock_type or "A").upper())]
     except ValueError:
-        raise LeadMappingError(f"Unknown vehicle kind {stock_type!r}: expected one of A, B, C, H, M, T.") from None
+        raise LeadMappingError(
+            _("Unknown vehicle kind %(kind)s: expected one of A, B, C, H, M, T.") % {"kind": repr(stock_type)}
+        ) from None
 
 
 def is_vehicle_new(facts):
@@ -150,7 +155,7 @@ def build_customer(values, *, customer_no=""):
     if customer_no:
         return LeadCustomer(customer_no=customer_no)
     raise MissingCustomerIdentity(
-        "EasyCars needs the customer's name and email address (or an existing EasyCars customer number)."
+        _("EasyCars needs the customer's name and email address (or an existing EasyCars customer number).")
     )
 
 
@@ -160,21 +165,26 @@ def _enum(mapping, word, label):
     try:
         return mapping[word]
     except KeyError:
-        raise LeadMappingError(f"{word!r} is not a valid {label}.") from None
+        raise LeadMappingError(
+            _("%(value)s is not a valid %(label)s.") % {"value": repr(word), "label": label}
+        ) from None
 
 
 def build_create_request(values, facts, *, external_id, customer_no=""):
     """A CreateLeadRequest for a lead that EasyCars has not seen yet."""
     if facts is None:
         raise LeadMappingError(
-            "EasyCars needs the vehicle's make, model and year for every lead: link the lead to a vehicle."
+            _("EasyCars needs the vehicle's make, model and year for every lead: link the lead to a vehicle.")
         )
-    missing = [label for label, value in (("make", facts.make), ("model", facts.model)) if not value]
+    missing = [label for label, value in ((_("make"), facts.make), (_("model"), facts.model)) if not value]
     if not facts.year:
-        missing.append("year")
+        missing.append(_("year"))
     if missing:
-        raise LeadMappingError(f"EasyCars needs the vehicle's {', '.join(missing)}; the linked vehicle has none.")
-    _check_lengths({"vehicle make": (facts.make, 100), "vehicle model": (facts.model, 50)})
+        raise LeadMappingError(
+            _("EasyCars needs the vehicle's %(missing)s; the linked vehicle has none.")
+            % {"missing": ", ".join(missing)}
+        )
+    _check_lengths({_("vehicle make"): (facts.make, 100), _("vehicle model"): (facts.model, 50)})
     url = facts.public_url if facts.public_url and len(facts.public_url) <= 400 else None
     return CreateLeadRequest(
         vehicle_make=facts.make,
@@ -182,14 +192,14 @@ def build_create_request(values, facts, *, external_id, customer_no=""):
         vehicle_type=vehicle_type(facts.stock_type),
         vehicle_year=int(facts.year),
         is_vehicle_new=is_vehicle_new(facts),
-        vehicle_interest=_enum(VEHICLE_INTEREST, values.get("vehicle_interest") or "buy", "interest"),
+        vehicle_interest=_enum(VEHICLE_INTEREST, values.get("vehicle_interest") or "buy", _("interest")),
         customer=build_customer(values, customer_no=customer_no),
         stock_number=facts.stock_number or None,
         vehicle_price=facts.price,
         notes=values.get("message") or None,
         vehicle_source_page_url=url,
-        finance_status=_enum(FINANCE_STATUS, values.get("finance_status"), "finance status"),
-        rating=_enum(RATING, values.get("rating"), "rating"),
+        finance_status=_enum(FINANCE_STATUS, values.get("finance_status"), _("finance status")),
+        rating=_enum(RATING, values.get("rating"), _("rating")),
         external_id=str(external_id),
     )
 
@@ -197,7 +207,10 @@ def build_create_request(values, facts, *, external_id, customer_no=""):
 def _check_lengths(limits):
     for label, (value, limit) in limits.items():
         if value and len(value) > limit:
-            raise LeadMappingError(f"The {label} is longer than the {limit} characters EasyCars accepts.")
+            raise LeadMappingError(
+                _("The %(label)s is longer than the %(limit)s characters EasyCars accepts.")
+                % {"label": label, "limit": limit}
+            )
 
 
 @dataclass
@@ -225,20 +238,20 @@ def build_update_request(lead_number, old, new):
     acknowledged = {field: old.get(field) or "" for field in SYNCED_FIELDS}
     if "status" in changed:
         if old.get("status") == "deleted":
-            skipped.append("EasyCars does not allow a deleted lead to become active again; the status was not sent.")
+            skipped.append(_("EasyCars does not allow a deleted lead to become active again; the status was not sent."))
             unsendable["status"] = new.get("status") or ""
         else:
-            kwargs["lead_status"] = _enum(LEAD_STATUS, new["status"], "status")
+            kwargs["lead_status"] = _enum(LEAD_STATUS, new["status"], _("status"))
             acknowledged["status"] = new["status"]
     for field, mapping, label in (
-        ("vehicle_interest", VEHICLE_INTEREST, "interest"),
-        ("finance_status", FINANCE_STATUS, "finance status"),
-        ("rating", RATING, "rating"),
+        ("vehicle_interest", VEHICLE_INTEREST, _("interest")),
+        ("finance_status", FINANCE_STATUS, _("finance status")),
+        ("rating", RATING, _("rating")),
     ):
         if field not in changed:
             continue
         if not new.get(field):
-            skipped.append(f"EasyCars cannot clear a lead's {label}; the change was not sent.")
+            skipped.append(_("EasyCars cannot clear a lead's %(label)s; the change was not sent.") % {"label": label})
             unsendable[field] = ""
             continue
         kwargs[field] = _enum(mapping, new[field], label)
@@ -257,9 +270,13 @@ def build_update_request(lead_number, old, new):
     return UpdatePlan(request=request, values=acknowledged, skipped=skipped, unsendable=unsendable)
 
 
-def unsynced_fields(values, synced):
-    """The fields whose local value differs from what EasyCars acknowledged (and can be sent)."""
-    held = synced.get("_unsendable") or {}
+def unsynced_fields(values, synced, unsendable=None):
+    """The fields whose local value differs from what EasyCars acknowledged (and can be sent).
+
+    ``unsendable`` ({field: value}, ``Lead.unsendable_fields``) holds values EasyCars could not
+    take: while a field keeps that value it is not a pending change.
+    """
+    held = unsendable or {}
     return [
         field
         for field in SYNCED_FIELDS

@@ -27,6 +27,10 @@ SYNC_OWNED_FIELDS = (
     "sync_attempts",
     "push_started_at",
     "synced_values",
+    "reconcile_after",
+    "create_unresolved",
+    "resend_confirmed",
+    "unsendable_fields",
     "easycars_raw_data",
     "last_synced_to_easycars",
     "last_synced_from_easycars",
@@ -51,7 +55,7 @@ def has_unsynced_changes(lead):
     """A lead EasyCars has, whose synced fields differ from what EasyCars last acknowledged."""
     if not lead.easycars_lead_number or not lead.synced_values:
         return False
-    return bool(unsynced_fields(lead_values(lead), lead.synced_values))
+    return bool(unsynced_fields(lead_values(lead), lead.synced_values, lead.unsendable_fields))
 
 
 def mark_lead_pending(sender, instance, raw=False, **kwargs):

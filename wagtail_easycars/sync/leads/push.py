@@ -3,8 +3,9 @@
 :func:`prepare_pushes` (database, one transaction: claim the leads, build their requests, note
 the creates about to be sent), :meth:`LeadPush.send` (HTTP only, safe in a thread) and
 :func:`record_pushes` (database, one transaction: store the outcomes, log them, schedule
-retries). A lead is claimed through a SyncLease row (kind ``push:<id>``) so that two workers
-never push it at once; a killed worker's claim expires and the sweeper takes the lead up again.
+retries). A lead is claimed through its :class:`~wagtail_easycars.models.LeadClaim` so that two
+workers never push it at once; a killed worker's claim expires and the sweeper takes the lead up
+again.
 """
 
 import random
@@ -15,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Length, Now
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ... import jobs
 from ...client.errors import (
@@ -26,7 +28,7 @@ from ...client.errors import (
 )
 from ...client.http import redact
 from ...conf import get_setting
-from ...models import EasyCarsCredential, Lead, SyncLease, SyncLog
+from ...models import EasyCarsCredential, Lead, LeadClaim, SyncLog
 from .mapping import (
     LeadMappingError,
     MissingCustomerIdentity,
@@ -38,50 +40,49 @@ from .mapping import (
 from .outbox import enqueue_push, has_unsynced_changes
 from .reconcile import UnresolvedCreate, reconcile_create
 
-#: SyncLease kind of the per-lead claim (the lease table's kind column holds 20 characters).
-CLAIM_PREFIX = "push:"
-#: Owner of a claim that only holds a lead back until its next retry.
-BACKOFF_OWNER = "backoff"
 RETRY_SCHEDULE_PREFIX = "lead-retry:"
 
 
 # Claims and retries --------------------------------------------------------------------------
 
 
-def claim_kind(lead_id):
-    return f"{CLAIM_PREFIX}{lead_id}"
+def claim_leads(lead_ids):
+    """Claim those of ``lead_ids`` (existing leads) that no push holds; returns ``(token, claimed ids)``.
 
-
-def claim_leads(dealership_id, lead_ids):
-    """Claim those of ``lead_ids`` that no push holds; returns ``(token, claimed ids)``.
-
-    A claim held only for a retry back-off (``BACKOFF_OWNER``) is taken over.
+    A claim that only holds a retry back-off is taken over.
     """
-    kinds = [claim_kind(lead_id) for lead_id in lead_ids]
-    SyncLease.objects.bulk_create(
-        [SyncLease(dealership_id=dealership_id, kind=kind) for kind in kinds], ignore_conflicts=True
-    )
+    LeadClaim.objects.bulk_create([LeadClaim(lead_id=lead_id) for lead_id in lead_ids], ignore_conflicts=True)
     token = uuid.uuid4().hex
-    free = Q(lease_until__isnull=True) | Q(lease_until__lte=Now()) | Q(owner=BACKOFF_OWNER)
+    free = Q(lease_until__isnull=True) | Q(lease_until__lte=Now()) | Q(backoff=True)
     ttl = timedelta(seconds=get_setting("SYNC_LEASE_SECONDS"))
-    leases = SyncLease.objects.filter(dealership_id=dealership_id, kind__in=kinds)
-    leases.filter(free).update(owner=token, lease_until=Now() + ttl)
-    claimed = leases.filter(owner=token).values_list("kind", flat=True)
-    return token, {int(kind[len(CLAIM_PREFIX) :]) for kind in claimed}
+    claims = LeadClaim.objects.filter(lead_id__in=lead_ids)
+    claims.filter(free).update(owner=token, backoff=False, lease_until=Now() + ttl)
+    return token, set(claims.filter(owner=token).values_list("lead_id", flat=True))
 
 
 def release_claims(lead_ids, token):
-    SyncLease.objects.filter(kind__in=[claim_kind(lead_id) for lead_id in lead_ids], owner=token).delete()
+    """Drop the claims ``token`` holds on ``lead_ids`` (a back-off, no longer owned, stays)."""
+    LeadClaim.objects.filter(lead_id__in=lead_ids, owner=token).delete()
+
+
+def hold_for_backoff(lead_id, token, delay):
+    """Turn a push's claim into a back-off: the sweeper leaves the lead until the retry is due."""
+    LeadClaim.objects.filter(lead_id=lead_id, owner=token).update(owner="", backoff=True, lease_until=Now() + delay)
+
+
+def drop_backoff(lead_id):
+    """Forget a lead's retry back-off (an editor wants it sent now)."""
+    LeadClaim.objects.filter(lead_id=lead_id, backoff=True).delete()
 
 
 def claimed_lead_ids(dealership_ids=None, *, include_backoff=True):
     """Ids of leads whose push is running (or, with ``include_backoff``, waiting for its back-off)."""
-    leases = SyncLease.objects.filter(kind__startswith=CLAIM_PREFIX, lease_until__gt=Now())
+    claims = LeadClaim.objects.filter(lease_until__gt=Now())
     if not include_backoff:
-        leases = leases.exclude(owner=BACKOFF_OWNER)
+        claims = claims.exclude(backoff=True)
     if dealership_ids is not None:
-        leases = leases.filter(dealership_id__in=dealership_ids)
-    return {int(kind[len(CLAIM_PREFIX) :]) for kind in leases.values_list("kind", flat=True)}
+        claims = claims.filter(lead__dealership_id__in=dealership_ids)
+    return set(claims.values_list("lead_id", flat=True))
 
 
 def retry_delay(attempts):
@@ -163,19 +164,22 @@ def prepare_pushes(dealership_id, lead_ids, *, context, trigger=SyncLog.Trigger.
         if credential is None or not credential.is_configured:
             count = pending.update(
                 sync_state=Lead.SyncState.NOT_APPLICABLE,
-                sync_error="This dealership has no EasyCars credentials, so the lead is not sent.",
+                sync_error=_("This dealership has no EasyCars credentials, so the lead is not sent."),
             )
             return [], {"not_applicable": count} if count else {}
         if not credential.is_active:
             # Stays pending: the sweeper sends it once syncing is turned back on.
             count = pending.update(
-                sync_error="EasyCars syncing is turned off for this dealership; the lead will be sent when it is "
-                "turned back on."
+                sync_error=_(
+                    "EasyCars syncing is turned off for this dealership; the lead will be sent when it is "
+                    "turned back on."
+                )
             )
             return [], {"paused": count} if count else {}
-        token, claimed = claim_leads(dealership_id, lead_ids)
-        if len(claimed) < len(lead_ids):
-            skipped["busy"] = len(lead_ids) - len(claimed)
+        existing = set(Lead.objects.filter(pk__in=lead_ids).values_list("pk", flat=True))
+        token, claimed = claim_leads(sorted(existing))
+        if len(claimed) < len(existing):
+            skipped["busy"] = len(existing) - len(claimed)
         pushes, creates, not_pending = [], [], []
         for lead in Lead.objects.select_related("dealership", "vehicle").filter(pk__in=claimed).order_by("pk"):
             if lead.sync_state != Lead.SyncState.PENDING:
@@ -185,18 +189,31 @@ def prepare_pushes(dealership_id, lead_ids, *, context, trigger=SyncLog.Trigger.
             if push.build() == "create":
                 creates.append(lead.pk)
             pushes.append(push)
-        not_pending += sorted(claimed - {push.lead.pk for push in pushes} - set(not_pending))
+        # A lead deleted since it was listed counts as skipped, like one that is no longer pending.
+        gone = (claimed | (set(lead_ids) - existing)) - {push.lead.pk for push in pushes}
+        not_pending += sorted(gone - set(not_pending))
         if not_pending:
             release_claims(not_pending, token)
             skipped["skipped"] = len(not_pending)
         if creates:
-            # The highest lead number EasyCars had given us before these creates: the leads they
-            # make get later numbers, which bounds the search if an answer is lost.
-            highest = context.highest_lead_number(dealership_id)
-            Lead.objects.filter(pk__in=creates).update(
-                push_started_at=Now(), synced_values={"_reconcile_after": highest}
-            )
+            _note_creates(dealership_id, creates, context=context)
     return pushes, skipped
+
+
+def _note_creates(dealership_id, lead_ids, *, context):
+    """Mark the creates about to be sent, with the highest lead number EasyCars had given us.
+
+    The leads they make get later numbers, which bounds the search if an answer is lost. Each
+    create starts afresh: an editor's confirmation to re-send covers this one send.
+    """
+    Lead.objects.filter(pk__in=lead_ids).update(
+        push_started_at=Now(),
+        reconcile_after=context.highest_lead_number(dealership_id),
+        create_unresolved=False,
+        resend_confirmed=False,
+        unsendable_fields={},
+        synced_values={},
+    )
 
 
 def record_pushes(pushes, *, context):
@@ -221,7 +238,7 @@ class LeadPush:
         self.user = user if user is not None and user.is_authenticated else None
         self.values = lead_values(lead)
         #: An editor confirmed (Retry sync) that a create that could not be reconciled may be re-sent.
-        self.confirm_resend = bool(lead.synced_values.get("_resend_confirmed"))
+        self.confirm_resend = lead.resend_confirmed
         self.operation = "UpdateLead" if lead.easycars_lead_number else "CreateLead"
         self.request = None
         self.facts = None
@@ -259,7 +276,7 @@ class LeadPush:
             # An earlier attempt sent CreateLead and never learnt the outcome: check first.
             known = Lead.objects.filter(dealership_id=lead.dealership_id, easycars_lead_number__isnull=False)
             self.reconcile = {
-                "after": lead.synced_values.get("_reconcile_after") or "",
+                "after": lead.reconcile_after or "",
                 "known": set(known.values_list("easycars_lead_number", flat=True)),
                 "email": lead.email,
             }
@@ -280,12 +297,17 @@ class LeadPush:
                     return customers.pop()
                 if len(customers) > 1:
                     raise LeadMappingError(
-                        f"Several EasyCars customers have the phone number {number}; add the customer's email "
-                        "address (or their EasyCars customer number), then use 'Retry sync'."
+                        _(
+                            "Several EasyCars customers have the phone number %(number)s; add the customer's email "
+                            "address (or their EasyCars customer number), then use 'Retry sync'."
+                        )
+                        % {"number": number}
                     )
         raise LeadMappingError(
-            "EasyCars needs an email address for a new customer, and no EasyCars customer has this phone number. "
-            "Add the customer's email address, then use 'Retry sync'."
+            _(
+                "EasyCars needs an email address for a new customer, and no EasyCars customer has this phone "
+                "number. Add the customer's email address, then use 'Retry sync'."
+            )
         )
 
     # Phase 2: HTTP only -----------------------------------------------------------------------
@@ -339,18 +361,21 @@ class LeadPush:
         if self.operation == "CreateLead":
             # CreateLead carries no status; assume EasyCars starts a lead as New (undocumented), so a
             # different local status follows as an UpdateLead.
-            synced = {**self.values, "status": Lead.Status.NEW}
+            synced, unsendable = {**self.values, "status": Lead.Status.NEW}, {}
         else:
-            synced = dict(self.plan.values)
-            if self.plan.unsendable:
-                synced["_unsendable"] = self.plan.unsendable
+            synced, unsendable = dict(self.plan.values), self.plan.unsendable
         notes = " ".join(self.plan.skipped) if self.plan else ""
         warning = getattr(self.result, "warning", None)
         if warning:
-            notes = f"{notes} EasyCars warned: {warning}".strip()
+            notes = " ".join(filter(None, [notes, _("EasyCars warned: %(warning)s") % {"warning": warning}]))
         changes = {
             "easycars_lead_number": lead_number,
             "synced_values": synced,
+            "unsendable_fields": unsendable,
+            # EasyCars has the lead: nothing is left to reconcile or confirm.
+            "reconcile_after": None,
+            "create_unresolved": False,
+            "resend_confirmed": False,
             "sync_state": Lead.SyncState.SENT,
             "sync_error": notes,
             "sync_attempts": F("sync_attempts") + 1,
@@ -368,7 +393,8 @@ class LeadPush:
         except IntegrityError:
             # Another local lead already holds this LeadNumber: never merge two enquiries silently.
             self.error = EasyCarsApiError(
-                f"EasyCars returned lead number {lead_number}, which another lead here already has."
+                _("EasyCars returned lead number %(number)s, which another lead here already has.")
+                % {"number": lead_number}
             )
             return self._record_failure()
         self._log(SyncLog.Status.WARNING if notes else SyncLog.Status.SUCCESS, lead_number=lead_number, note=notes)
@@ -391,7 +417,7 @@ class LeadPush:
         }
         if isinstance(self.error, UnresolvedCreate):
             # Marks the one failure that "Retry sync" resolves by re-sending without checking.
-            updates["synced_values"] = {**self.lead.synced_values, "_unresolved": True}
+            updates["create_unresolved"] = True
         refused = isinstance(self.error, EasyCarsApiError)
         if self.operation == "CreateLead" and (refused or (not self.create_sent and self.reconcile is None)):
             # EasyCars refused this create, or it was never sent: no lead was made. (A lead whose
@@ -405,10 +431,10 @@ class LeadPush:
         attempts = self.lead.sync_attempts + 1
         delay = retry_delay(attempts)
         when = timezone.localtime(timezone.now() + delay, self.lead.dealership.zoneinfo)
-        message = (
-            f"Not sent yet: {self.error} The next attempt is around {when:%H:%M} ({when.tzname()}); "
-            "the lead is kept until EasyCars accepts it."
-        )
+        message = _(
+            "Not sent yet: %(error)s The next attempt is around %(time)s (%(zone)s); the lead is kept until "
+            "EasyCars accepts it."
+        ) % {"error": self.error, "time": f"{when:%H:%M}", "zone": when.tzname()}
         updates = {"sync_error": message[:2000], "sync_attempts": attempts}
         nothing_sent = (
             isinstance(self.error, EasyCarsUnavailableError | EasyCarsAuthenticationError)
@@ -422,9 +448,7 @@ class LeadPush:
         Lead.objects.filter(pk=self.lead.pk).update(**updates)
         if not isinstance(self.error, EasyCarsCircuitOpen):  # nothing was sent: no log entry
             self._log(SyncLog.Status.FAILED, error=str(self.error))
-        SyncLease.objects.filter(kind=claim_kind(self.lead.pk), owner=self.token).update(
-            owner=BACKOFF_OWNER, lease_until=Now() + delay
-        )
+        hold_for_backoff(self.lead.pk, self.token, delay)
         schedule_retry(self.lead.pk, delay)
         return "retry"
 
@@ -468,5 +492,5 @@ class LeadPush:
 def failure_message(exc):
     if isinstance(exc, EasyCarsApiError):
         reason = exc.error_message or str(exc)
-        return f"EasyCars refused the lead: {reason}. Correct the lead, then use 'Retry sync'."
+        return _("EasyCars refused the lead: %(reason)s. Correct the lead, then use 'Retry sync'.") % {"reason": reason}
     return str(exc)

@@ -9,6 +9,8 @@ strategy and its limits.
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from ...client.errors import EasyCarsApiError, EasyCarsAuthenticationError
 from ...conf import get_setting
 
@@ -17,7 +19,7 @@ class UnresolvedCreate(Exception):
     """A lost CreateLead answer could not be matched to or ruled out of EasyCars' leads."""
 
     def __str__(self):
-        return (
+        return _(
             "EasyCars may already have this enquiry: an earlier attempt timed out after sending it, and it could "
             "not be found or ruled out automatically. Check the customer's leads in EasyCars, then use "
             "'Retry sync' to send it again if it is not there."

@@ -1,15 +1,16 @@
 """Inbound lead refresh: EasyCars' view of every lead it has, applied and recorded.
 
-EasyCars cannot list leads (CONTRACT.md §5.9), so each lead with a LeadNumber is fetched with
-GetLeadDetail. Changed fields are applied with a queryset update (no outbox echo: the synced
-values move with them) and recorded as FieldChange rows. GetLeadDetail has no LeadStatus, so
-the local status is never touched.
+EasyCars cannot list leads (docs/easycars-api.md#not-in-the-api), so each lead with a
+LeadNumber is fetched with GetLeadDetail. Changed fields are applied with a queryset update (no
+outbox echo: the synced values move with them) and recorded as FieldChange rows. GetLeadDetail
+has no LeadStatus, so the local status is never touched.
 """
 
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ...client.errors import EasyCarsAuthenticationError, EasyCarsCircuitOpen
 from ...conf import get_setting
@@ -58,8 +59,11 @@ def refresh_leads(dealership, client, recorder, *, sync_log=None):
                     recorder.add_failure(
                         "lead",
                         lead.easycars_lead_number,
-                        f"EasyCars lead {lead.easycars_lead_number} carries another enquiry's ExternalID "
-                        f"({detail.external_id}); it was not applied to lead {lead.pk}.",
+                        _(
+                            "EasyCars lead %(number)s carries another enquiry's ExternalID (%(external_id)s); "
+                            "it was not applied to lead %(lead)s."
+                        )
+                        % {"number": lead.easycars_lead_number, "external_id": detail.external_id, "lead": lead.pk},
                     )
                 else:
                     recorder.count("records_updated" if outcome == "updated" else "records_unchanged")

@@ -7,6 +7,8 @@ import logging
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ... import jobs
 from ...conf import get_setting
@@ -36,19 +38,16 @@ def run_lead_sync(log_id):
     dealership = log.dealership
     credential = EasyCarsCredential.objects.filter(dealership=dealership).first()
     if credential is None or not credential.is_configured:
-        return recorder.finish(error_message="This dealership has no EasyCars credentials.")
+        return recorder.finish(error_message=_("This dealership has no EasyCars credentials."))
     if not credential.is_active:
-        return recorder.finish(error_message="EasyCars syncing is turned off for this dealership.")
+        return recorder.finish(error_message=_("EasyCars syncing is turned off for this dealership."))
     trigger = log.trigger if log.trigger != SyncLog.Trigger.EVENT else SyncLog.Trigger.SCHEDULE
     try:
         with client_for(dealership) as client:
             pushed = push_pending_leads(dealership, client=client, trigger=trigger, user=log.triggered_by)
             recorder.flush(force=True)
             log.response_summary = {"pushed": pushed}
-            if pushed.get("failed"):
-                recorder.add_warning(f"{pushed['failed']} lead(s) were refused by EasyCars; see the leads list.")
-            if pushed.get("retry"):
-                recorder.add_warning(f"{pushed['retry']} lead(s) could not be sent yet and will be retried.")
+            _warn_about_pushes(recorder, pushed)
             refresh_leads(dealership, client, recorder, sync_log=log)
     except RefreshStopped as exc:
         return recorder.finish(error_message=str(exc))
@@ -57,6 +56,28 @@ def run_lead_sync(log_id):
         return recorder.fail(exc)
     log.request_payload = {"operation": "GetLeadDetail", "leads": log.records_total}
     return recorder.finish()
+
+
+def _warn_about_pushes(recorder, pushed):
+    """The run's warnings for leads EasyCars refused and leads left for a retry."""
+    if failed := pushed.get("failed"):
+        recorder.add_warning(
+            ngettext(
+                "%(count)s lead was refused by EasyCars; see the leads list.",
+                "%(count)s leads were refused by EasyCars; see the leads list.",
+                failed,
+            )
+            % {"count": failed}
+        )
+    if retry := pushed.get("retry"):
+        recorder.add_warning(
+            ngettext(
+                "%(count)s lead could not be sent yet and will be retried.",
+                "%(count)s leads could not be sent yet and will be retried.",
+                retry,
+            )
+            % {"count": retry}
+        )
 
 
 def syncing_dealerships():
