@@ -10,7 +10,7 @@ from .models import SyncLog
 from .sync.leads import delivery
 from .sync.leads import runs as lead_runs
 from .sync.stock import runs as stock_runs
-from .sync.stock import sync as stock
+from .sync.stock import search_index
 
 
 def push_lead(lead_id, user_id=None):
@@ -49,4 +49,4 @@ def sync_all_stock(due_only=True):
 
 def index_vehicles(vehicle_ids):
     """Bring the search index up to date for vehicles a stock sync wrote (queued by the sync)."""
-    return stock.index_vehicles(vehicle_ids)
+    return search_index.index_vehicles(vehicle_ids)

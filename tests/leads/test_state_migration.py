@@ -91,7 +91,7 @@ def push_leases(apps, dealership, leads):
     return leases
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_lead_control_state_moves_to_columns_and_claims_and_back(at_0006):
     dealership, leads = leads_in_every_state(at_0006)
     leases = push_leases(at_0006, dealership, leads)
@@ -135,7 +135,7 @@ def test_lead_control_state_moves_to_columns_and_claims_and_back(at_0006):
     assert set(SyncLease.objects.values_list("dealership_id", flat=True)) == {dealership.pk}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_migrated_backoff_claim_is_taken_over_by_the_next_push(at_0006):
     """The converted claim keeps the old semantics: a back-off yields, a running push's claim does not."""
     dealership, leads = leads_in_every_state(at_0006)

@@ -2,10 +2,7 @@
 
 ``EasyCarsViewSet`` owns every URL (``/admin/easycars/...``, namespace ``wagtail_easycars_admin``)
 and the "Sync dashboard" menu item. ``EasyCarsHistoryMenu`` and ``EasyCarsSettingsMenu`` only add
-menu items pointing into it, so the "EasyCars" menu group can list all three screens::
-
-    class EasyCarsMenuGroup(ViewSetGroup):
-        items = (..., *EASYCARS_SCREENS)
+menu items pointing into it, so the "EasyCars" menu group (``admin/menu.py``) can list all three screens.
 """
 
 from django.urls import path, reverse
@@ -110,7 +107,3 @@ class EasyCarsSettingsMenu(EasyCarsMenuEntry):
     menu_label = _("Settings")
     menu_name = "easycars-settings"
     menu_item_class = _menu_item_class("EasyCarsSettingsMenuItem", "manage_credentials")
-
-
-#: The three screens, in menu order, for the "EasyCars" menu group.
-EASYCARS_SCREENS = (EasyCarsViewSet, EasyCarsHistoryMenu, EasyCarsSettingsMenu)

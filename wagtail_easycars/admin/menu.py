@@ -8,8 +8,8 @@ from .easycars_views import EasyCarsHistoryMenu, EasyCarsSettingsMenu, EasyCarsV
 from .leads import LeadViewSet
 from .vehicles import VehicleViewSet
 
-#: The group's entries in menu order. Snippet viewsets bring their own URLs; the
-#: EasyCars entries are E2's dashboard (which owns /admin/easycars/...) and menu links into it.
+#: The group's entries in menu order. Snippet viewsets bring their own URLs; the EasyCars
+#: entries are the dashboard viewset (which owns /admin/easycars/...) and menu links into it.
 MENU_ITEMS = (
     EasyCarsViewSet,
     VehicleViewSet,

@@ -27,7 +27,6 @@ from .batches import BatchWriter
 from .feed import SyncAborted, fetch_feed
 from .fingerprints import feed_fingerprint, previous_fingerprint
 from .photos.gallery import IMAGES_PENDING, ImageWork, process_images
-from .search_index import index_vehicles as index_vehicles  # where tasks.index_vehicles looks for it
 from .search_index import queue_search_index_update
 
 logger = logging.getLogger(__name__)
