@@ -66,7 +66,8 @@ def worker(latency_ms, concurrency):
         from wagtail_easycars.models import Lead, SyncLog
         from wagtail_easycars.sandbox import SandboxControl
         from wagtail_easycars.sync import runs
-        from wagtail_easycars.sync.leads.delivery import client_for, push_pending_leads
+        from wagtail_easycars.sync.accounts import client_for
+        from wagtail_easycars.sync.leads.delivery import push_pending_leads
         from wagtail_easycars.sync.leads.refresh import refresh_leads
 
         control = SandboxControl(root_url, timeout=120)
