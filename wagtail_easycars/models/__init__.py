@@ -6,9 +6,10 @@ from .dealerships import Dealership, DealershipMembership
 from .history import FieldChange
 from .leads import Lead, LeadClaim
 from .sync_log import SyncLease, SyncLog
-from .vehicles import PotentialDuplicate, Vehicle, VehicleConflict, VehicleImage
+from .vehicles import BrokenPhotoURL, PotentialDuplicate, Vehicle, VehicleConflict, VehicleImage
 
 __all__ = [
+    "BrokenPhotoURL",
     "Dealership",
     "DealershipLogEntry",
     "DealershipMembership",

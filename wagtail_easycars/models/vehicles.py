@@ -27,6 +27,19 @@ class VehicleQuerySet(models.QuerySet):
 
 
 class Vehicle(index.Indexed, ClusterableModel):
+    class PhotosState(models.TextChoices):
+        """Whether the vehicle's gallery holds every photo of its EasyCars URL list."""
+
+        #: The gallery matches the URL list (a vehicle without EasyCars photos is complete too).
+        COMPLETE = "complete", _("Complete")
+        #: The URL list is new or changed and its photo work has not finished (or never started).
+        PENDING = "pending", _("Pending")
+        #: Photo work ran, but some photos could not be used; they are retried.
+        INCOMPLETE = "incomplete", _("Incomplete")
+
+    #: States a stock run picks up for photo work.
+    PHOTOS_TO_DO = (PhotosState.PENDING, PhotosState.INCOMPLETE)
+
     class Condition(models.TextChoices):
         NEW = "new", _("New")
         USED = "used", _("Used")
@@ -104,7 +117,13 @@ class Vehicle(index.Indexed, ClusterableModel):
     easycars_yard_code = models.CharField(_("EasyCars yard code"), max_length=50, blank=True)
     easycars_raw_data = models.JSONField(_("EasyCars data"), null=True, blank=True, editable=False)
     easycars_content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # The URL list the photo work last handled; ``photos_state`` says whether it finished.
     easycars_images_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # Written "pending" with the stock row whose URL list changed; only the photo work sets it
+    # complete, so a run killed before or during its photos leaves the vehicle for the next run.
+    photos_state = models.CharField(
+        _("photos"), max_length=10, choices=PhotosState.choices, default=PhotosState.COMPLETE, editable=False
+    )
     last_synced_from_easycars = models.DateTimeField(_("last synced from EasyCars"), null=True, blank=True)
     # Consecutive complete pulls this vehicle was missing from; delisting waits for N of them.
     missing_pull_count = models.PositiveSmallIntegerField(default=0, editable=False)
@@ -150,6 +169,12 @@ class Vehicle(index.Indexed, ClusterableModel):
             models.Index(fields=["dealership", "vin"], name="easycars_vehicle_vin_idx"),
             models.Index(fields=["dealership", "make", "model"], name="easycars_vehicle_make_idx"),
             models.Index(fields=["dealership", "price"], name="easycars_vehicle_price_idx"),
+            # Small: only the vehicles whose photo work is not done.
+            models.Index(
+                fields=["dealership"],
+                condition=Q(photos_state__in=["pending", "incomplete"]),
+                name="easycars_vehicle_photos_idx",
+            ),
         ]
 
     def __str__(self):
@@ -187,6 +212,37 @@ class VehicleImage(Orderable):
 
     def __str__(self):
         return self.alt_text or self.source_url or str(self.image)
+
+
+class BrokenPhotoURL(models.Model):
+    """A photo URL of a dealership's feed that could not be used, and when to try it again.
+
+    A URL that fails again waits twice as long, from ``PHOTO_RETRY_INITIAL_DELAY`` up to
+    ``PHOTO_RETRY_MAX_DELAY``; one that is fetched and stored is forgotten.
+    """
+
+    dealership = models.ForeignKey(
+        Dealership, on_delete=models.CASCADE, related_name="broken_photo_urls", verbose_name=_("dealership")
+    )
+    #: SHA-256 of the whole URL: the URL itself is only kept without its query string.
+    url_hash = models.CharField(max_length=64, editable=False)
+    url = models.CharField(_("URL (without query string)"), max_length=1000, editable=False)
+    reason = models.CharField(_("reason"), max_length=255, editable=False)
+    failures = models.PositiveIntegerField(_("failures"), default=1, editable=False)
+    first_failed_at = models.DateTimeField(_("first failed at"), editable=False)
+    last_failed_at = models.DateTimeField(_("last failed at"), editable=False)
+    retry_after = models.DateTimeField(_("retry after"), editable=False)
+
+    class Meta:
+        ordering = ["-last_failed_at"]
+        verbose_name = _("broken photo URL")
+        verbose_name_plural = _("broken photo URLs")
+        constraints = [
+            models.UniqueConstraint(fields=["dealership", "url_hash"], name="easycars_unique_broken_photo"),
+        ]
+
+    def __str__(self):
+        return self.url
 
 
 class VehicleConflict(models.Model):
