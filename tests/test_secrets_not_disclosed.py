@@ -18,8 +18,10 @@ from wagtail.models import ModelLogEntry
 
 from tests.factories import CredentialFactory, DealershipFactory, MembershipFactory, SuperuserFactory
 from wagtail_easycars import crypto
+from wagtail_easycars.client.http import test_connection
 from wagtail_easycars.models import DealershipLogEntry, EasyCarsCredential, SyncLog
 from wagtail_easycars.sync.accounts import account_for
+from wagtail_easycars.sync.stock.sync import sync_stock
 
 pytestmark = pytest.mark.django_db
 
@@ -150,8 +152,6 @@ def test_demo_output_discloses_no_secret(captured, sandbox_secrets):
 
 
 def test_stock_syncs_and_their_logs_disclose_nothing(captured, sandbox_settings, sandbox_secrets):
-    from wagtail_easycars.sync.stock.sync import sync_stock
-
     ok = CredentialFactory(dealership=DealershipFactory(slug="ok")).dealership
     refused = CredentialFactory(dealership=DealershipFactory(slug="refused"), account_secret=ACCOUNT_SECRET).dealership
     good_log = sync_stock(ok, images=False)
@@ -215,3 +215,26 @@ def test_admin_pages_disclose_no_secret(client, captured, monkeypatch):
         for secret in SECRETS:
             assert secret not in body, f"{url} shows a secret"
     assert_not_disclosed(everything_logged(captured))
+
+
+def test_no_log_record_carries_any_of_the_four_values(captured, sandbox_settings, admin_of):
+    """Client ID and Account Number too, at every level, including httpx's and httpcore's lines."""
+    account = sandbox_settings.account
+    good = CredentialFactory(dealership=DealershipFactory(slug="good"))
+    refused = CredentialFactory(dealership=DealershipFactory(slug="refused"), account_secret=ACCOUNT_SECRET)
+    test_connection(account)
+    sync_stock(good.dealership, images=False)
+    sync_stock(refused.dealership, images=False)
+    typed = {
+        "environment": "test",
+        **{name: getattr(account, name) for name in ("client_id", "client_secret", "account_number")},
+        "account_secret": ACCOUNT_SECRET,
+        "action": "test",
+    }
+    admin_of(DealershipFactory()).post("/admin/easycars/settings/", typed)
+    values = (account.client_id, account.client_secret, account.account_number, account.account_secret)
+    assert {"httpx", "httpcore.http11"} <= {record.name for record in captured.records}
+    for record in captured.records:
+        text = f"{record.getMessage()}\n{record.msg!r}\n{record.args!r}"
+        for value in (*values, ACCOUNT_SECRET):
+            assert value not in text, f"{record.name} {record.levelname} logged a credential value ({value[:2]}…)"

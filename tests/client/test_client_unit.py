@@ -327,4 +327,4 @@ def test_redact_blanks_secrets_at_any_depth():
 def test_redact_text_blanks_query_secrets_and_bearer_tokens():
     text = "POST /RequestToken?ClientID=A&ClientSecret=XYZ&x=1 Authorization: Bearer eyJabc.def.ghi"
 
-    assert redact_text(text) == "POST /RequestToken?ClientID=A&ClientSecret=***&x=1 Authorization: Bearer ***"
+    assert redact_text(text) == "POST /RequestToken?ClientID=***&ClientSecret=***&x=1 Authorization: Bearer ***"

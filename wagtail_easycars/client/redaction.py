@@ -6,7 +6,13 @@ import re
 REDACTED = "***"
 #: Keys whose values are secrets wherever they appear (compared case-insensitively).
 SECRET_KEYS = frozenset({"accountsecret", "clientsecret", "token", "authorization", "access_token"})
-_QUERY_SECRET = re.compile(r"(?i)(ClientSecret=)[^&\s\"']*")
+#: The four credential values: never in a log line, even the two that are not secret on their own
+#: (RequestToken sends the Client ID in its query string, and httpx logs every URL at INFO).
+CREDENTIAL_KEYS = ("ClientID", "ClientSecret", "AccountNumber", "AccountSecret")
+_KEYS = "|".join(CREDENTIAL_KEYS)
+_QUERY_SECRET = re.compile(rf"(?i)\b((?:{_KEYS})=)[^&\s\"']*")
+# A quoted value or a bare one, after a JSON or Python-repr key; the replacement keeps JSON valid.
+_JSON_SECRET = re.compile(rf"(?i)([\"']?\b(?:{_KEYS})[\"']?\s*:\s*)(?:\"[^\"]*\"|'[^']*'|[^,}}\s]+)")
 _BEARER = re.compile(r"(?i)(Bearer\s+)[A-Za-z0-9\-_.=]+")
 
 
@@ -25,8 +31,10 @@ def redact(payload):
 
 
 def redact_text(text):
-    """``text`` with ``ClientSecret=...`` query values and bearer tokens blanked."""
-    return _BEARER.sub(r"\1" + REDACTED, _QUERY_SECRET.sub(r"\1" + REDACTED, text))
+    """``text`` with the four credential values (as query parameters or JSON keys) and bearer tokens blanked."""
+    text = _QUERY_SECRET.sub(r"\1" + REDACTED, text)
+    text = _JSON_SECRET.sub(rf'\1"{REDACTED}"', text)
+    return _BEARER.sub(r"\1" + REDACTED, text)
 
 
 class RedactSecretsFilter(logging.Filter):
@@ -45,8 +53,21 @@ def _is_texty(value):
     return not isinstance(value, int | float | bool | type(None))
 
 
+#: httpx logs every request URL at INFO; httpcore's loggers trace connections at DEBUG. A logger's
+#: filters only see the records made on that very logger, so each one gets its own.
+FILTERED_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+
+
 def install_log_filter():
-    """Attach the filter to the ``httpx`` logger once per process."""
-    logger = logging.getLogger("httpx")
-    if not any(isinstance(existing, RedactSecretsFilter) for existing in logger.filters):
-        logger.addFilter(RedactSecretsFilter())
+    """Attach the filter to the HTTP libraries' loggers, once per process."""
+    for name in FILTERED_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(existing, RedactSecretsFilter) for existing in logger.filters):
+            logger.addFilter(RedactSecretsFilter())
