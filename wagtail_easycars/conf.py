@@ -54,6 +54,9 @@ DEFAULTS = {
     "IMAGE_CONCURRENCY": 5,
     "IMAGE_TIMEOUT": 20.0,
     "ALLOWED_PRIVATE_IMAGE_HOSTS": [],
+    # A photo URL that failed is not fetched again for this long (seconds); doubles per failure.
+    "PHOTO_RETRY_INITIAL_DELAY": 3600,
+    "PHOTO_RETRY_MAX_DELAY": 86400,
     "CLOUDINARY_URL": None,
     # Tasks (django-q2)
     "TASK_TIMEOUT": 900,

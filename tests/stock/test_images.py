@@ -5,11 +5,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+from django.utils import timezone
 from wagtail.images import get_image_model
 
-from wagtail_easycars.models import SyncLog, Vehicle, VehicleImage
+from wagtail_easycars.models import BrokenPhotoURL, SyncLog, Vehicle, VehicleImage
 from wagtail_easycars.sync.stock.photos import fetch
-from wagtail_easycars.sync.stock.photos import gallery as photo_gallery
 from wagtail_easycars.sync.stock.sync import sync_stock
 
 from ..factories import CredentialFactory
@@ -42,7 +42,8 @@ def test_photos_are_stored_as_wagtail_images_in_feed_order(dealership, sandbox):
     assert gallery(car) == urls
     assert all(row.image_id for row in VehicleImage.objects.filter(vehicle=car))
     assert log.images_downloaded >= 3
-    assert car.easycars_images_hash not in ("", photo_gallery.IMAGES_PENDING)
+    assert car.easycars_images_hash
+    assert car.photos_state == Vehicle.PhotosState.COMPLETE
 
 
 def test_unchanged_url_list_costs_no_download(dealership, sandbox):
@@ -103,13 +104,17 @@ def test_a_bad_photo_is_recorded_and_the_rest_are_kept(dealership, sandbox, sett
     assert log.images_failed == 1
     failure = next(f for f in log.item_failures if f["kind"] == "image")
     assert reason in failure["message"]
-    assert car.easycars_images_hash == photo_gallery.IMAGES_PENDING
-    # The next sync retries only the failed photo, and completes the gallery once it is back.
+    assert car.photos_state == Vehicle.PhotosState.INCOMPLETE
+    # Once its back-off has passed, the next sync retries only the failed photo, and completes
+    # the gallery now that it is back.
     sandbox.control.clear_image_faults()
+    BrokenPhotoURL.objects.update(retry_after=timezone.now())
     sandbox.control.clear_requests()
     log = sync_stock(dealership)
     assert [r["path"] for r in sandbox.control.requests("images")] == ["/" + urls[1].split("/", 3)[3]]
     assert gallery(Vehicle.objects.get(pk=car.pk)) == urls
+    assert Vehicle.objects.get(pk=car.pk).photos_state == Vehicle.PhotosState.COMPLETE
+    assert not BrokenPhotoURL.objects.exists()
 
 
 def test_private_addresses_are_refused_unless_allowed(dealership, sandbox, settings):

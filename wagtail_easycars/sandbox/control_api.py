@@ -7,6 +7,7 @@ Routes are listed in docs/sandbox.md. Accounts are addressed by account number o
 import json
 from dataclasses import asdict
 
+from .images import DAMAGE_KINDS
 from .state import absolute_images
 from .stock import image_paths, new_item
 
@@ -14,7 +15,7 @@ FAULT_KINDS = (
     "latency", "http_error", "rate_limit", "code", "warning", "malformed", "truncated", "drop",
     "token_lifetime",
 )  # fmt: skip
-IMAGE_FAULT_KINDS = ("404", "slow", "not_image", "oversize")
+IMAGE_FAULT_KINDS = ("404", "slow", "not_image", "oversize", *DAMAGE_KINDS)
 
 
 class ControlError(Exception):
@@ -55,7 +56,7 @@ def _route(sandbox, method, parts, query, body):
     if parts[:1] == ["faults"]:
         return _faults(state, state.faults, FAULT_KINDS, method, parts, body, "endpoint")
     if parts[:1] == ["image-faults"]:
-        return _faults(state, state.image_faults, IMAGE_FAULT_KINDS, method, parts, body, "path")
+        return _image_faults(sandbox, method, parts, body)
     if route == ("GET", "requests"):
         entries = [entry for entry in state.requests if _wanted(entry, query.get("endpoint"))]
         return 200, {"requests": entries, "count": len(entries)}
@@ -163,6 +164,17 @@ def _account_route(sandbox, method, data, parts, query, body):
 def _next_stock_number(data):
     numbers = [int(number) for number in data.stock if number.isdigit()]
     return max(numbers, default=1000) + 1
+
+
+def _image_faults(sandbox, method, parts, body):
+    """Image faults; the damaged-photo kinds (truncated, bomb) are served by the image store."""
+    state = sandbox.state
+    status, answer = _faults(state, state.image_faults, IMAGE_FAULT_KINDS, method, parts, body, "path")
+    if method == "POST" and answer["kind"] in DAMAGE_KINDS:
+        sandbox.images.damage(answer["id"], answer["endpoint"], answer["kind"], answer["count"], **answer["params"])
+    elif method == "DELETE":
+        sandbox.images.repair(parts[1] if len(parts) == 2 else None)
+    return status, answer
 
 
 def _faults(state, faults, kinds, method, parts, body, target_key):

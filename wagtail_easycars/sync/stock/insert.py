@@ -11,7 +11,9 @@ from ...models.vehicles import DataSource
 from . import mapping
 
 #: What each new vehicle takes from its own item; every other column is the same for the batch.
-ITEM_COLUMNS = (*mapping.SYNC_FIELDS, "easycars_stock_number", "easycars_raw_data", "easycars_content_hash")
+ITEM_COLUMNS = (
+    *mapping.SYNC_FIELDS, "easycars_stock_number", "easycars_raw_data", "easycars_content_hash", "photos_state",
+)  # fmt: skip
 #: Column types whose values PostgreSQL takes as the mapping produces them (str, int, bool,
 #: Decimal, date, None): Django's get_db_prep_save would return them unchanged, at a cost that
 #: was a fifth of a 20,000-vehicle first import.
@@ -42,10 +44,14 @@ def insert_vehicles(dealership, creates, now):
 
 
 def item_values(mapped):
-    """The ``ITEM_COLUMNS`` values of a new vehicle, from its MappedStockItem."""
+    """The ``ITEM_COLUMNS`` values of a new vehicle, from its MappedStockItem.
+
+    A vehicle with photos starts with them pending: only the photo work marks them complete.
+    """
+    photos_state = Vehicle.PhotosState.PENDING if mapped.image_urls else Vehicle.PhotosState.COMPLETE
     return {
         **mapped.fields, "easycars_stock_number": mapped.stock_number, "easycars_raw_data": mapped.raw,
-        "easycars_content_hash": mapped.content_hash,
+        "easycars_content_hash": mapped.content_hash, "photos_state": photos_state,
     }  # fmt: skip
 
 

@@ -26,21 +26,22 @@ from . import delisting, mapping
 from .batches import BatchWriter
 from .feed import SyncAborted, fetch_feed
 from .fingerprints import feed_fingerprint, previous_fingerprint
-from .photos.gallery import IMAGES_PENDING, ImageWork, process_images
+from .photos.gallery import ImageWork, process_images
 from .search_index import queue_search_index_update
 
 logger = logging.getLogger(__name__)
 
 UNLISTED = Vehicle.Status.UNLISTED
+PHOTOS_COMPLETE = Vehicle.PhotosState.COMPLETE
 #: Columns loaded once per run for every EasyCars vehicle of the dealership (cheap: no text).
 #: Rows stay plain tuples, read by the positions below: a dict per row costs twice as much to
 #: build, and named tuples (a tuple subclass) are never untracked by the garbage collector, so
 #: 20,000 of them bring on full collections that cost more than the whole diff.
 INDEX_COLUMNS = (
     "id", "easycars_stock_number", "vin", "easycars_content_hash", "easycars_images_hash", "status",
-    "missing_pull_count",
+    "missing_pull_count", "photos_state",
 )  # fmt: skip
-ID, STOCK_NUMBER, VIN, CONTENT_HASH, IMAGES_HASH, STATUS, MISSING_PULLS = range(len(INDEX_COLUMNS))
+ID, STOCK_NUMBER, VIN, CONTENT_HASH, IMAGES_HASH, STATUS, MISSING_PULLS, PHOTOS_STATE = range(len(INDEX_COLUMNS))
 
 
 def sync_stock(
@@ -230,6 +231,8 @@ class StockSync:
 
         Only new and changed items are mapped. ``updates`` holds ``(vehicle id, stored images
         hash, MappedStockItem)``; ``reset_ids`` the unchanged vehicles seen again after missing pulls.
+        An unchanged vehicle whose photos are not complete (whatever stopped an earlier run) gets
+        photo work, read from the index row: no query of its own.
         """
         creates, updates, reset_ids = [], [], []
         unchanged = 0
@@ -239,7 +242,7 @@ class StockSync:
                 unchanged += 1
                 if row[MISSING_PULLS]:
                     reset_ids.append(row[ID])
-                if row[IMAGES_HASH] == IMAGES_PENDING:
+                if row[PHOTOS_STATE] != PHOTOS_COMPLETE:
                     self.image_work.append(ImageWork(row[ID], number, None, ""))
                 continue
             mapped = self.map_item(number, feed[number], hashes.get(number))

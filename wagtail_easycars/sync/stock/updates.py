@@ -13,6 +13,7 @@ from . import mapping
 from .photos.gallery import ImageWork
 
 UNLISTED = Vehicle.Status.UNLISTED
+PHOTOS_COMPLETE = Vehicle.PhotosState.COMPLETE
 #: Columns loaded for the vehicles whose item changed.
 UPDATE_COLUMNS = (
     *mapping.SYNC_FIELDS,
@@ -22,6 +23,7 @@ UPDATE_COLUMNS = (
     "easycars_raw_data",
     "locked_fields",
     "status_changed_at",
+    "photos_state",
 )
 #: Written for every updated vehicle; changed fields, and the columns that follow them, are added.
 SYNCED_COLUMNS = ("easycars_content_hash", "easycars_raw_data", "last_synced_from_easycars", "missing_pull_count")
@@ -32,6 +34,8 @@ def apply_updates(updates, result, *, log, now):
 
     ``updates`` holds ``(vehicle id, stored images hash, MappedStockItem)``. The counts, the ids
     of vehicles whose fields changed and the photo work are added to ``result`` (a BatchResult).
+    A vehicle whose URL list changed is written with its photos pending, in the same row write;
+    every vehicle whose photos are not complete gets photo work.
     """
     vehicles = Vehicle.objects.only(*UPDATE_COLUMNS).in_bulk([vehicle_id for vehicle_id, _, _ in updates])
     writes = UpdateWrites(log, now, open_conflicts=_open_conflicts(vehicles))
@@ -42,6 +46,8 @@ def apply_updates(updates, result, *, log, now):
         was_unlisted = vehicle.status == UNLISTED
         raw_changed = vehicle.easycars_raw_data != mapped.raw
         changed = writes.apply(vehicle, mapped)
+        if mapped.images_hash != stored_images_hash:
+            writes.mark_photos_pending(vehicle)
         if was_unlisted and vehicle.status != UNLISTED:  # not when an editor locked the status as unlisted
             result.relisted += 1
         if changed:
@@ -50,7 +56,7 @@ def apply_updates(updates, result, *, log, now):
             result.updated += 1
         else:
             result.unchanged += 1
-        if mapped.images_hash != stored_images_hash:
+        if vehicle.photos_state != PHOTOS_COMPLETE:
             result.image_work.append(ImageWork(vehicle.pk, mapped.stock_number, mapped.image_urls, mapped.images_hash))
     writes.save()
 
@@ -135,6 +141,11 @@ class UpdateWrites:
             self.columns.add("updated_at")
         self.columns.update(changed)
         self.vehicles.append(vehicle)
+
+    def mark_photos_pending(self, vehicle):
+        """The vehicle's URL list changed: its photos are pending until the photo work finishes."""
+        vehicle.photos_state = Vehicle.PhotosState.PENDING
+        self.columns.add("photos_state")
 
     def save(self):
         """Write what was gathered: one query per kind of write."""

@@ -1,12 +1,19 @@
 """Vehicle galleries: bring each vehicle's photos in line with its EasyCars URL list.
 
-Photos run after the stock rows have committed, so the listing is fresh before any download.
-Work is per vehicle whose URL list changed (``easycars_images_hash``): a URL already in the
-vehicle's gallery is never fetched again, and bytes already stored for the dealership (same
-sha256) are never stored twice. Downloads (:mod:`.fetch`) run at most ``IMAGE_CONCURRENCY``
-(capped at 5) at a time on threads; the database is only touched from the calling thread. A
-photo that is missing, slow, too big or not an image is recorded and skipped; the vehicle keeps
-the rest and its URL list is marked pending so the next sync retries only what failed.
+Photo work is a state of each vehicle (``Vehicle.photos_state``), not a side effect of writing
+its row: the stock row whose URL list changed is written "pending", and only this module marks
+it "complete" (every photo of the list is in the gallery) or "incomplete" (some photo could not
+be used), with the URL list it handled in ``easycars_images_hash``. A run stopped before or
+during its photos (killed, failed, out of time) leaves its vehicles pending, and the next run
+takes up every vehicle that is not complete, even when the feed is unchanged.
+
+Photos run after the stock rows have committed, so the listing is fresh before any download. A
+URL already in the vehicle's gallery is never fetched again, and bytes already stored for the
+dealership (same sha256) are never stored twice. Downloads (:mod:`.fetch`) run at most
+``IMAGE_CONCURRENCY`` (capped at 5) at a time on threads; the database is only touched from the
+calling thread. A photo that cannot be fetched, decoded or stored fails alone: the vehicle keeps
+the rest. A URL that failed waits out a back-off before it is fetched again (:mod:`.broken`);
+while it waits, its vehicle stays incomplete and costs no download and no write.
 """
 
 import hashlib
@@ -17,21 +24,22 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ....conf import get_setting
 from ....models import SyncLog, Vehicle, VehicleImage
-from ....models.vehicles import DataSource
 from ... import runs
 from .. import mapping
+from .broken import BrokenURLs, forget_stale_broken_urls, readable_url
 from .fetch import MAX_CONCURRENCY, ImageError, fetch_image, http_client
 from .stores import delete_unused_images, store_for
 
 logger = logging.getLogger(__name__)
 
 VEHICLES_PER_CHUNK = 25
-#: ``easycars_images_hash`` of a vehicle whose photos still need work (failed, or left for later).
-IMAGES_PENDING = "pending"
+COMPLETE = Vehicle.PhotosState.COMPLETE
+INCOMPLETE = Vehicle.PhotosState.INCOMPLETE
 
 
 @dataclass
@@ -43,52 +51,105 @@ class ImageWork:
     images_hash: str
 
 
+class PhotoRun:
+    """What one run's photo work shares: its store, the dealership's broken URLs, the counts."""
+
+    def __init__(self, dealership, recorder):
+        self.dealership = dealership
+        self.recorder = recorder
+        self.now = timezone.now()
+        self.store = store_for(dealership)
+        self.broken = BrokenURLs(dealership, self.now)
+        #: Photos of known-broken URLs (waiting out their back-off, or failing again).
+        self.unavailable = 0
+
+    def photo_failed(self, work, url, message):
+        """A photo failed for the first time: an image failure of the run (a warning)."""
+        self.recorder.count("images_failed")
+        self.recorder.add_failure("image", f"{work.stock_number} {readable_url(url)}"[:200], message)
+
+    def note_unavailable(self):
+        """Put the count of unavailable photos in the run's summary ("N photos unavailable")."""
+        if self.unavailable:
+            summary = self.recorder.log.response_summary
+            summary = dict(summary) if isinstance(summary, dict) else {}
+            summary["photos_unavailable"] = self.unavailable
+            self.recorder.log.response_summary = summary
+
+
 def process_images(dealership, work, recorder, *, deadline=None):
-    """Bring the galleries of the vehicles in ``work`` (ImageWork items) in line with their URLs."""
+    """Bring the galleries of the vehicles in ``work`` (ImageWork items) in line with their URLs.
+
+    Stops at ``deadline`` (a ``time.monotonic()`` value): the vehicles left keep their state
+    (pending or incomplete), so the next run takes them up.
+    """
     if not work:
         return
-    pending_ids = [w.vehicle_id for w in work if w.urls is None]
-    if pending_ids:  # vehicles retried from an earlier run: their URLs are in the raw data
-        stored = dict(Vehicle.objects.filter(pk__in=pending_ids).values_list("pk", "easycars_raw_data"))
-        for w in work:
-            if w.urls is None:
-                w.urls = list((stored.get(w.vehicle_id) or {}).get("ImageURLs") or [])
-                w.images_hash = mapping.images_hash(w.urls)
-    store = store_for(dealership)
-    workers = max(1, min(MAX_CONCURRENCY, int(get_setting("IMAGE_CONCURRENCY"))))
+    _read_urls_of_retried_vehicles(work)
+    run = PhotoRun(dealership, recorder)
+    forget_stale_broken_urls(dealership, run.now)
     chunks = [work[start : start + VEHICLES_PER_CHUNK] for start in range(0, len(work), VEHICLES_PER_CHUNK)]
+    try:
+        _work_through(chunks, run, deadline)
+    finally:
+        run.note_unavailable()
+
+
+def _work_through(chunks, run, deadline):
+    """Store the chunks in turn, the next one downloading while this one is stored."""
+    workers = max(1, min(MAX_CONCURRENCY, int(get_setting("IMAGE_CONCURRENCY"))))
     with http_client() as client, ThreadPoolExecutor(max_workers=workers) as pool:
-        # Pipelined: the next chunk downloads while this one is stored.
-        prepared = _prepare_chunk(chunks[0], client, pool)
+        prepared = _prepare_chunk(chunks[0], client, pool, run.broken)
         for index, chunk in enumerate(chunks):
             if deadline is not None and time.monotonic() > deadline:
                 for future in prepared.downloads.values():
                     future.cancel()
-                left = [w for rest in chunks[index:] for w in rest]
-                Vehicle.objects.filter(pk__in=[w.vehicle_id for w in left]).update(easycars_images_hash=IMAGES_PENDING)
-                recorder.add_warning(
-                    _("Photos of %(count)s vehicles were left for the next sync (time limit).") % {"count": len(left)}
+                left = sum(len(rest) for rest in chunks[index:])
+                run.recorder.add_warning(
+                    _("Photos of %(count)s vehicles were left for the next sync (time limit).") % {"count": left}
                 )
                 return
-            following = _prepare_chunk(chunks[index + 1], client, pool) if index + 1 < len(chunks) else None
-            _store_chunk(dealership, chunk, prepared, recorder, store)
+            following = None
+            if index + 1 < len(chunks):
+                following = _prepare_chunk(chunks[index + 1], client, pool, run.broken)
+            _store_chunk(chunk, prepared, run)
             prepared = following
-            recorder.flush()
+            run.recorder.flush()
+
+
+def _read_urls_of_retried_vehicles(work):
+    """Fill in the URLs of the vehicles retried from an earlier run, from their raw data."""
+    pending_ids = [w.vehicle_id for w in work if w.urls is None]
+    if not pending_ids:
+        return
+    stored = dict(Vehicle.objects.filter(pk__in=pending_ids).values_list("pk", "easycars_raw_data"))
+    for w in work:
+        if w.urls is None:
+            w.urls = list((stored.get(w.vehicle_id) or {}).get("ImageURLs") or [])
+            w.images_hash = mapping.images_hash(w.urls)
 
 
 class PreparedChunk(NamedTuple):
-    #: Vehicle id -> title.
-    titles: dict
+    #: Vehicle id -> ``(title, easycars_images_hash, photos_state)`` as stored.
+    vehicles: dict
     #: Vehicle id -> its VehicleImage rows, in gallery order.
     galleries: dict
     #: URL -> the Future of its download.
     downloads: dict
 
 
-def _prepare_chunk(chunk, client, pool):
-    """Read the chunk's galleries and start downloading what they lack."""
+def _prepare_chunk(chunk, client, pool, broken):
+    """Read the chunk's vehicles and galleries, and start downloading what they lack.
+
+    A URL waiting out its back-off is not downloaded.
+    """
     ids = [w.vehicle_id for w in chunk]
-    titles = dict(Vehicle.objects.filter(pk__in=ids).values_list("pk", "title"))
+    vehicles = {
+        pk: (title, images_hash, state)
+        for pk, title, images_hash, state in Vehicle.objects.filter(pk__in=ids).values_list(
+            "pk", "title", "easycars_images_hash", "photos_state"
+        )
+    }
     galleries = {}
     for row in VehicleImage.objects.filter(vehicle_id__in=ids).order_by("sort_order", "pk"):
         galleries.setdefault(row.vehicle_id, []).append(row)
@@ -96,36 +157,44 @@ def _prepare_chunk(chunk, client, pool):
     for w in chunk:
         have = {row.source_url for row in galleries.get(w.vehicle_id, []) if row.source_url}
         for url in w.urls:
-            if url not in have and url not in downloads:
+            if url not in have and url not in downloads and not broken.waiting(url):
                 downloads[url] = pool.submit(fetch_image, client, url)
-    return PreparedChunk(titles, galleries, downloads)
+    return PreparedChunk(vehicles, galleries, downloads)
 
 
-def _store_chunk(dealership, chunk, prepared, recorder, store):
-    """Bring each gallery of the chunk in line with its URLs, then mark the vehicles' images hashes.
+def _store_chunk(chunk, prepared, run):
+    """Bring each gallery of the chunk in line with its URLs, then record each vehicle's photo state.
 
-    A vehicle with a photo that could not be fetched is marked pending, so the next sync retries it.
+    Only the vehicles whose state or handled URL list changed are written: a vehicle whose only
+    missing photos are known to be broken stays as it is.
     """
-    photos = _DownloadedPhotos(dealership, prepared.downloads, recorder, store)
-    images_hashes = []
+    photos = _DownloadedPhotos(run, prepared.downloads)
+    changed = []
     for w in chunk:
+        stored = prepared.vehicles.get(w.vehicle_id)
+        if stored is None:  # deleted meanwhile by an editor
+            continue
+        title, stored_hash, stored_state = stored
         rows = prepared.galleries.get(w.vehicle_id, [])
         with transaction.atomic():
-            complete = _update_gallery(dealership, w, rows, prepared.titles.get(w.vehicle_id, ""), photos, recorder)
-        images_hashes.append(
-            Vehicle(pk=w.vehicle_id, easycars_images_hash=w.images_hash if complete else IMAGES_PENDING)
-        )
-    Vehicle.objects.bulk_update(images_hashes, ["easycars_images_hash"])
+            complete = _update_gallery(run, w, rows, title, photos)
+        state = COMPLETE if complete else INCOMPLETE
+        if (stored_hash, stored_state) != (w.images_hash, state):
+            changed.append(Vehicle(pk=w.vehicle_id, easycars_images_hash=w.images_hash, photos_state=state))
+    if changed:
+        Vehicle.objects.bulk_update(changed, ["easycars_images_hash", "photos_state"])
+    run.broken.save()
 
 
 class _DownloadedPhotos:
     """A chunk's finished downloads, stored once per content hash for the dealership."""
 
-    def __init__(self, dealership, downloads, recorder, store):
-        self.recorder = recorder
-        self.store = store
+    def __init__(self, run, downloads):
+        self.run = run
         #: URL -> (bytes, extension, sha256) and URL -> why it could not be fetched.
         self.fetched, self.errors = {}, {}
+        #: sha256 -> why it could not be stored.
+        self.store_errors = {}
         for url, future in downloads.items():
             try:
                 data, extension = future.result()
@@ -136,51 +205,80 @@ class _DownloadedPhotos:
                 self.errors[url] = type(exc).__name__
             else:
                 self.fetched[url] = (data, extension, hashlib.sha256(data).hexdigest())
-                recorder.count("images_downloaded")
+                run.recorder.count("images_downloaded")
+                run.broken.fetched(url)
+        for url, message in self.errors.items():
+            run.broken.failed(url, message)
         #: sha256 -> ``{"image_id", "external_url"}`` of the photos the dealership already has.
         self.stored = {
             row["content_hash"]: row
             for row in VehicleImage.objects.filter(
-                vehicle__dealership=dealership, content_hash__in={h for _, _, h in self.fetched.values()}
+                vehicle__dealership=run.dealership, content_hash__in={h for _, _, h in self.fetched.values()}
             ).values("content_hash", "image_id", "external_url")
         }
 
     def stored_photo(self, url, vehicle_title, number):
-        """``(content hash, stored photo)`` for a fetched URL, storing its bytes unless already stored."""
+        """``(content hash, stored photo)`` for a fetched URL, storing its bytes unless already stored.
+
+        Raises ImageError when the store refuses or fails: the photo fails alone.
+        """
         data, extension, content_hash = self.fetched[url]
         photo = self.stored.get(content_hash)
-        if photo is None:
-            title = _("%(title)s photo %(number)s") % {"title": vehicle_title, "number": number}
-            photo = self.stored[content_hash] = self.store.save(data, extension, content_hash, title)
-        else:
-            self.recorder.count("images_reused")
+        if photo is not None:
+            self.run.recorder.count("images_reused")
+            return content_hash, photo
+        if content_hash in self.store_errors:
+            raise ImageError(self.store_errors[content_hash])
+        title = _("%(title)s photo %(number)s") % {"title": vehicle_title, "number": number}
+        try:
+            with transaction.atomic():  # a failed store leaves the vehicle's transaction usable
+                photo = self.run.store.save(data, extension, content_hash, title)
+        except Exception as exc:  # Wagtail, the storage or Cloudinary: one photo must not stop the run
+            self.store_errors[content_hash] = _store_error_message(exc)
+            raise ImageError(self.store_errors[content_hash]) from None
+        self.stored[content_hash] = photo
         return content_hash, photo
 
 
-def _update_gallery(dealership, work, rows, vehicle_title, photos, recorder):
+def _store_error_message(exc):
+    """Why a photo could not be stored, without what an exception's text might quote."""
+    if isinstance(exc, ImageError):
+        return str(exc)
+    logger.exception("Unexpected error storing a vehicle photo")
+    return _("the photo could not be stored (%(error)s)") % {"error": type(exc).__name__}
+
+
+def _update_gallery(run, work, rows, vehicle_title, photos):
     """Bring one vehicle's gallery (``rows``) in line with its URLs; False when a photo is missing."""
-    kept, created, complete = _place_feed_photos(work, rows, vehicle_title, photos, recorder)
-    _prune_removed_photos(dealership, rows, work.urls)
+    kept, created, complete = _place_feed_photos(run, work, rows, vehicle_title, photos)
+    _prune_removed_photos(run.dealership, rows, work.urls)
     _save_order(kept, [row for row in rows if not row.source_url], len(work.urls))
     if created:
         VehicleImage.objects.bulk_create(created)
     return complete
 
 
-def _place_feed_photos(work, rows, vehicle_title, photos, recorder):
-    """Go through the vehicle's URLs in feed order: ``(kept rows, new rows, whether none failed)``.
+def _place_feed_photos(run, work, rows, vehicle_title, photos):
+    """Go through the vehicle's URLs in feed order: ``(kept rows, new rows, whether none is missing)``.
 
     A URL already in the gallery keeps its row (``kept`` pairs it with its new position); a fetched
-    one gets a new VehicleImage; any other is recorded as a failed photo.
+    one gets a new VehicleImage once stored; any other is missing: a failure the first time its
+    URL fails, an unavailable photo once the URL is known to be broken.
     """
     by_url = {row.source_url: row for row in rows if row.source_url}
     kept, created, complete = [], [], True
     for position, url in enumerate(work.urls):
         if url in by_url:
             kept.append((by_url[url], position))
-            recorder.count("images_reused")
-        elif url in photos.fetched:
-            content_hash, photo = photos.stored_photo(url, vehicle_title, position + 1)
+            run.recorder.count("images_reused")
+            continue
+        if url in photos.fetched:
+            try:
+                content_hash, photo = photos.stored_photo(url, vehicle_title, position + 1)
+            except ImageError as exc:
+                complete = False
+                run.photo_failed(work, url, str(exc))
+                continue
             created.append(
                 VehicleImage(
                     vehicle_id=work.vehicle_id,
@@ -192,11 +290,12 @@ def _place_feed_photos(work, rows, vehicle_title, photos, recorder):
                     sort_order=position,
                 )
             )
+            continue
+        complete = False
+        if url in photos.errors and not run.broken.was_known(url):
+            run.photo_failed(work, url, photos.errors[url])
         else:
-            complete = False
-            recorder.count("images_failed")
-            message = photos.errors.get(url, _("not fetched"))
-            recorder.add_failure("image", f"{work.stock_number} {url}"[:200], message)
+            run.unavailable += 1
     return kept, created, complete
 
 
@@ -222,16 +321,17 @@ def _save_order(kept, editor_rows, feed_length):
 
 
 def pending_image_work(dealership):
-    """ImageWork for every EasyCars vehicle whose gallery is behind its URL list (from the database)."""
-    work = []
-    rows = Vehicle.objects.filter(dealership=dealership, data_source=DataSource.EASYCARS).values_list(
-        "pk", "easycars_stock_number", "easycars_images_hash", "easycars_raw_data"
+    """ImageWork for every listed vehicle whose photos are not complete (one indexed query)."""
+    rows = (
+        Vehicle.objects.filter(dealership=dealership, photos_state__in=Vehicle.PHOTOS_TO_DO)
+        .exclude(status=Vehicle.Status.UNLISTED)
+        .order_by("pk")
+        .values_list("pk", "easycars_stock_number", "easycars_raw_data")
     )
-    for pk, number, stored_hash, raw in rows.iterator(chunk_size=2000):
+    work = []
+    for pk, number, raw in rows.iterator(chunk_size=2000):
         urls = list((raw or {}).get("ImageURLs") or [])
-        wanted = mapping.images_hash(urls)
-        if wanted != stored_hash:
-            work.append(ImageWork(pk, number or "", urls, wanted))
+        work.append(ImageWork(pk, number or "", urls, mapping.images_hash(urls)))
     return work
 
 
