@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from tests.factories import CredentialFactory, DealershipFactory
 from wagtail_easycars import crypto
 from wagtail_easycars.models import EasyCarsCredential
+from wagtail_easycars.models.credentials import SECRET_FIELDS
 
 KEY_A = base64.b64encode(b"a" * 32).decode()
 KEY_B = base64.b64encode(b"b" * 32).decode()
@@ -240,3 +241,79 @@ def test_key_errors_never_include_the_key_material(settings):
     with pytest.raises(crypto.EncryptionKeyError) as excinfo:
         CredentialFactory(dealership=DealershipFactory())
     assert short not in str(excinfo.value)
+
+
+# A process whose key cannot read the stored values writes all four under one key, or nothing --
+
+
+def stored_tokens(credential):
+    return [getattr(credential, f"{field}_encrypted") for field in SECRET_FIELDS]
+
+
+@pytest.fixture
+def credential_under_key_a(keys):
+    keys("a")
+    credential = CredentialFactory(client_secret=SECRET)
+    return EasyCarsCredential.objects.get(pk=credential.pk)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("wrong", ["same id, other key", "other id"])
+def test_a_key_that_cannot_read_the_stored_values_refuses_a_partial_write(settings, credential_under_key_a, wrong):
+    before = stored_tokens(credential_under_key_a)
+    keyring = {"a": KEY_B} if wrong == "same id, other key" else {"b": KEY_B}
+    settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "ENCRYPTION_KEYS": keyring}
+    with pytest.raises(crypto.SecretDecryptionError):
+        credential_under_key_a.set_secrets(client_secret="11111111-2222-3333-4444-555555555555")
+    with pytest.raises(crypto.SecretDecryptionError):
+        credential_under_key_a.account_secret = "11111111-2222-3333-4444-555555555555"
+    assert stored_tokens(credential_under_key_a) == before
+
+
+@pytest.mark.django_db
+def test_all_four_values_replace_unreadable_ones_under_the_current_key(keys, credential_under_key_a):
+    keys("b")
+    credential_under_key_a.set_secrets(
+        client_id="id-2", client_secret="secret-2", account_number="EC000002", account_secret="account-secret-2"
+    )
+    credential_under_key_a.save()
+    credential = EasyCarsCredential.objects.get(pk=credential_under_key_a.pk)
+    assert {crypto.key_id_of(token) for token in stored_tokens(credential)} == {"b"}
+    assert credential.read_secrets() == {
+        "client_id": "id-2",
+        "client_secret": "secret-2",
+        "account_number": "EC000002",
+        "account_secret": "account-secret-2",
+    }
+    assert credential.account_number_last4 == "0002"
+
+
+@pytest.mark.django_db
+def test_a_partial_write_moves_the_kept_values_to_the_newest_key_too(keys, credential_under_key_a):
+    keys("a", "b")
+    credential_under_key_a.set_secrets(client_secret="secret-2")
+    assert {crypto.key_id_of(token) for token in stored_tokens(credential_under_key_a)} == {"b"}
+    keys("b")
+    assert credential_under_key_a.client_secret == "secret-2"
+    assert credential_under_key_a.account_number == "EC000001"
+
+
+@pytest.mark.django_db
+def test_unreadable_secret_error_names_the_field_never_the_value(keys, credential_under_key_a):
+    assert credential_under_key_a.unreadable_secret_error() is None
+    keys("b")
+    error = credential_under_key_a.unreadable_secret_error()
+    assert "key 'a', which is not configured" in str(error)
+    assert SECRET not in str(error)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "value", ["\ud800", "abc\x00def", "abc\x1bdef", "abc\u200bdef", "abc def", "abc\ufffd"], ids=repr
+)
+def test_control_characters_spaces_and_surrogates_are_never_stored(credential_under_key_a, value):
+    before = stored_tokens(credential_under_key_a)
+    with pytest.raises(ValueError, match="The EasyCars client secret was not saved") as excinfo:
+        credential_under_key_a.set_secrets(client_secret=value)
+    assert value not in str(excinfo.value)
+    assert stored_tokens(credential_under_key_a) == before

@@ -74,12 +74,16 @@ def load_keyring():
 
 
 def current_key_id():
+    """The id of the key new values are encrypted with (the last one configured)."""
     return list(load_keyring())[-1]
 
 
-def encrypt(plaintext, associated_data):
-    """Encrypt ``plaintext`` (str) under the newest key, bound to ``associated_data`` (str)."""
-    keyring = load_keyring()
+def encrypt(plaintext, associated_data, *, keyring=None):
+    """Encrypt ``plaintext`` (str) under the newest key, bound to ``associated_data`` (str).
+
+    Pass ``keyring`` (from :func:`load_keyring`) to encrypt several values under the same key.
+    """
+    keyring = load_keyring() if keyring is None else keyring
     key_id = list(keyring)[-1]
     nonce = os.urandom(12)
     sealed = AESGCM(keyring[key_id]).encrypt(nonce, plaintext.encode(), associated_data.encode())
@@ -87,6 +91,7 @@ def encrypt(plaintext, associated_data):
 
 
 def key_id_of(token):
+    """The key id written into a stored value, or None when it is not in a known format."""
     parts = (token or "").split(":", 2)
     return parts[1] if len(parts) == 3 and parts[0] == TOKEN_VERSION else None
 

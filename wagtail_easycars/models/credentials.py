@@ -1,5 +1,8 @@
+import unicodedata
+
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import crypto
@@ -8,10 +11,25 @@ from .dealerships import Dealership
 SECRET_FIELDS = ("client_id", "client_secret", "account_number", "account_secret")
 
 
+def secret_value_problem(value):
+    """Why ``value`` cannot be an EasyCars credential value, or None; never quotes the value.
+
+    EasyCars issues GUIDs and account numbers: a space, a control or invisible character, a lone
+    surrogate or the replacement character is a paste or encoding accident, not part of one.
+    """
+    for char in str(value):
+        if char.isspace():
+            return gettext("It must not contain spaces.")
+        if unicodedata.category(char).startswith("C") or char == "\ufffd":
+            return gettext("It contains a control or invisible character; type it again or paste it as plain text.")
+    return None
+
+
 class EncryptedSecret:
     """Descriptor giving plaintext access to an ``<name>_encrypted`` column.
 
-    Decryption happens on access, encryption on assignment; the associated data binds the
+    Decryption happens on access. Assignment goes through :meth:`EasyCarsCredential.set_secrets`,
+    so the other three are re-written under the same key. The associated data binds the
     ciphertext to this dealership and field, so it cannot be moved to another row or column.
     """
 
@@ -28,10 +46,7 @@ class EncryptedSecret:
         return crypto.decrypt(token, instance.associated_data(self.name), context=instance.secret_context(self.name))
 
     def __set__(self, instance, value):
-        if not value:
-            setattr(instance, self.column, "")
-            return
-        setattr(instance, self.column, crypto.encrypt(str(value), instance.associated_data(self.name)))
+        instance.set_secrets(**{self.name: value or ""})
 
 
 class EasyCarsCredential(models.Model):
@@ -86,12 +101,39 @@ class EasyCarsCredential(models.Model):
         return f"the EasyCars {field.replace('_', ' ')} of dealership {self.dealership_id}"
 
     def set_secrets(self, *, client_id=None, client_secret=None, account_number=None, account_secret=None):
-        """Set any of the four secrets; ``None`` keeps the stored value."""
-        for field, value in zip(SECRET_FIELDS, (client_id, client_secret, account_number, account_secret), strict=True):
-            if value is not None:
-                setattr(self, field, value)
+        """Set any of the four secrets (``None`` keeps the stored value, ``""`` clears it).
+
+        All four are written together under the newest key, or none is: the kept values are
+        decrypted first, and one this process cannot read raises
+        :class:`~wagtail_easycars.crypto.SecretDecryptionError` before anything changes, so a row
+        never mixes a value only this key reads with values only another key reads. A value with
+        spaces or control characters raises ``ValueError`` (naming the field, not the value).
+        """
+        given = dict(zip(SECRET_FIELDS, (client_id, client_secret, account_number, account_secret), strict=True))
+        for field, value in given.items():
+            problem = None if value is None else secret_value_problem(value)
+            if problem:
+                raise ValueError(f"The EasyCars {field.replace('_', ' ')} was not saved. {problem}")
+        stored = self.read_secrets(except_fields=[field for field, value in given.items() if value is not None])
+        values = {field: str(value) if value is not None else stored[field] for field, value in given.items()}
+        keyring = crypto.load_keyring()
+        for field, value in values.items():
+            token = crypto.encrypt(value, self.associated_data(field), keyring=keyring) if value else ""
+            setattr(self, f"{field}_encrypted", token)
         if account_number is not None:
             self.account_number_last4 = str(account_number)[-4:]
+
+    def read_secrets(self, except_fields=()):
+        """The stored secrets in clear, ``{field: value}``; ``SecretDecryptionError`` for the first unreadable one."""
+        return {field: getattr(self, field) for field in SECRET_FIELDS if field not in except_fields}
+
+    def unreadable_secret_error(self):
+        """The ``SecretDecryptionError`` of the first stored secret this process cannot decrypt, or None."""
+        try:
+            self.read_secrets()
+        except crypto.SecretDecryptionError as exc:
+            return exc
+        return None
 
     @property
     def is_configured(self):
@@ -104,10 +146,8 @@ class EasyCarsCredential(models.Model):
     def rotate_encryption(self):
         """Re-encrypt every secret under the newest key; returns True when something changed."""
         newest = crypto.current_key_id()
-        changed = False
-        for field in SECRET_FIELDS:
-            token = getattr(self, f"{field}_encrypted")
-            if token and crypto.key_id_of(token) != newest:
-                setattr(self, field, getattr(self, field))
-                changed = True
-        return changed
+        tokens = [getattr(self, f"{field}_encrypted") for field in SECRET_FIELDS]
+        if all(crypto.key_id_of(token) == newest for token in tokens if token):
+            return False
+        self.set_secrets()
+        return True
