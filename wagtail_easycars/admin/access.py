@@ -1,39 +1,140 @@
-"""Who may see what in the admin: the one place that decides a user's dealerships and permissions.
+"""Who may see and do what in the admin: the one place that decides a user's dealerships, roles and permissions.
 
 Members see the dealerships they belong to; superusers see all of them. An object of another
 dealership is reported as missing (404), never as forbidden, so its existence is not disclosed.
-When a user can see more than one dealership, ``?dealership=<slug>`` picks the one an EasyCars
+
+On top of the Django permissions (which still decide whether a user may use a screen at all), a
+member's **role** at each dealership decides what they may do there: ``ACTIONS`` gives each
+EasyCars action its least role (the matrix in docs/admin-guide.md). A role never grants more than
+the Django permission; it only narrows it, dealership by dealership. Asking for a dealership the
+user belongs to with too small a role for the action is a 403 (they know it exists); asking for
+one they do not belong to stays a 404.
+
+When a user can act on more than one dealership, ``?dealership=<slug>`` picks the one an EasyCars
 screen is about and the choice is remembered in the session, so the listing's AJAX filtering and
 the dashboard's polling stay on the same dealership.
 """
 
 from django.contrib.auth import get_permission_codename
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from wagtail.images import get_image_model
 from wagtail.permission_policies.base import ModelPermissionPolicy
 
-from ..models import Dealership, EasyCarsCredential, SyncLog, VehicleImage
+from ..models import Dealership, DealershipMembership, EasyCarsCredential, SyncLog, VehicleImage
+
+STAFF = DealershipMembership.Role.STAFF
+ADMIN = DealershipMembership.Role.ADMIN
+
+#: Each EasyCars action (its Django permission's codename) -> the least role it needs at a dealership.
+#: Vehicles, leads, conflicts and duplicates need no more than membership (and their model
+#: permissions); the dealerships themselves are the superusers' (``can_manage_dealerships``).
+ACTIONS = {
+    "view_sync_status": STAFF,  # dashboard, history, a run's detail, the status and log endpoints
+    # A manual sync does what the schedule does, is rate-limited per dealership and can be
+    # followed by everyone: staff may start one. Only admins change how the integration works.
+    "trigger_sync": STAFF,
+    "manage_credentials": ADMIN,  # settings: see, test, save, pause, resume, delete credentials
+}
 
 
-def dealerships_for(user):
-    """The dealerships ``user`` may see in the admin, by name."""
-    return Dealership.objects.for_user(user).order_by("name", "pk")
+def _is_superuser(user):
+    return bool(user and user.is_active and user.is_superuser)
 
 
-def scope_queryset(queryset, user, lookup="dealership"):
-    """Narrow ``queryset`` to objects whose ``lookup`` is one of the user's dealerships."""
-    if user.is_active and user.is_superuser:
+def has_permission(user, codename):
+    """Whether ``user`` has the package's Django permission ``codename`` (roles aside)."""
+    return bool(user and user.is_active and user.has_perm(f"wagtail_easycars.{codename}"))
+
+
+def dealerships_for(user, action=None):
+    """The dealerships ``user`` may see in the admin, by name; with ``action``, those they may do it at.
+
+    ``action`` is a key of ``ACTIONS``: the user needs its Django permission and, at each
+    dealership, at least its role.
+    """
+    if action is None:
+        dealerships = Dealership.objects.for_user(user)
+    elif not has_permission(user, action):
+        dealerships = Dealership.objects.none()
+    elif ACTIONS[action] == ADMIN:
+        dealerships = Dealership.objects.administered_by(user)
+    else:
+        dealerships = Dealership.objects.for_user(user)
+    return dealerships.order_by("name", "pk")
+
+
+def role_in(user, dealership):
+    """``user``'s role at ``dealership`` (``"admin"`` or ``"staff"``), None for a non-member; superusers are admins."""
+    if _is_superuser(user):
+        return ADMIN
+    if not (user and user.is_active and user.is_authenticated) or dealership is None:
+        return None
+    membership = DealershipMembership.objects.filter(user=user, dealership=dealership).only("role").first()
+    return membership.role if membership else None
+
+
+def can(user, action, dealership):
+    """Whether ``user`` may do ``action`` (a key of ``ACTIONS``) at ``dealership``."""
+    return dealership is not None and dealerships_for(user, action).filter(pk=dealership.pk).exists()
+
+
+def require(user, action, dealership):
+    """Return ``dealership`` if ``user`` may do ``action`` there.
+
+    Raises Http404 when the user does not belong to it, PermissionDenied when their role there is
+    too small (or they lack the action's Django permission).
+    """
+    if role_in(user, dealership) is None:
+        raise Http404("No such dealership.")
+    if not can(user, action, dealership):
+        raise PermissionDenied(role_refusal(dealership))
+    return dealership
+
+
+def role_refusal(dealership):
+    """The message of a refusal for the user's role (the admin API's 403 says it)."""
+    return _("Your role at %(dealership)s does not allow this: ask one of its admins.") % {"dealership": dealership}
+
+
+def can_manage_dealerships(user):
+    """Dealerships and their members (who sees what) are managed by superusers only."""
+    return _is_superuser(user)
+
+
+def scope_queryset(queryset, user, lookup="dealership", action=None):
+    """Narrow ``queryset`` to objects whose ``lookup`` is one of the user's dealerships (for ``action``)."""
+    if action is None and _is_superuser(user):
         return queryset
-    return queryset.filter(**{f"{lookup}__in": dealerships_for(user)})
+    return queryset.filter(**{f"{lookup}__in": dealerships_for(user, action)})
 
 
 def other_dealerships_photos(user):
     """Ids (a subquery) of the Wagtail images that are vehicle photos of dealerships ``user`` cannot see."""
     photos = VehicleImage.objects.filter(image__isnull=False)  # NOT IN must not meet a NULL
-    if user.is_active and user.is_superuser:
+    if _is_superuser(user):
         return photos.none().values("image_id")
     return photos.exclude(vehicle__dealership__in=dealerships_for(user)).values("image_id")
+
+
+def gallery_images_for(user, dealership, vehicle=None):
+    """The Wagtail images ``user`` may put in the gallery of ``dealership``'s ``vehicle``.
+
+    What Wagtail's image chooser offers them (collection permissions; every image for a superuser),
+    plus the vehicle's own photos (kept on save whatever those permissions say), but never a photo
+    of another dealership's vehicle, whoever asks.
+    """
+    # Not at module level: Wagtail warns when its image permissions load before the app registry.
+    from wagtail.images.permissions import permission_policy as images
+
+    usable = Q(pk__in=images.instances_user_has_any_permission_for(user, ["choose"]).values("pk"))
+    if vehicle is not None and vehicle.pk is not None:
+        usable |= Q(pk__in=VehicleImage.objects.filter(vehicle=vehicle, image__isnull=False).values("image_id"))
+    foreign = VehicleImage.objects.filter(image__isnull=False).exclude(vehicle__dealership=dealership)
+    return get_image_model().objects.filter(usable).exclude(pk__in=foreign.values("image_id"))
 
 
 # How each model reaches its dealership, for models without a ``dealership`` foreign key.
@@ -56,18 +157,26 @@ def scoped_queryset_for_model(model, user):
 
 def user_can_access(user, obj):
     """Whether ``obj`` (a Dealership, or an object of one) belongs to one of the user's dealerships."""
-    if user.is_active and user.is_superuser:
+    if _is_superuser(user):
         return True
     if obj.pk is None:
         return False
     return scoped_queryset_for_model(type(obj), user).filter(pk=obj.pk).exists()
 
 
-def get_scoped_object_or_404(model, user, **lookup):
+def get_scoped_object_or_404(model, user, action=None, **lookup):
+    """The object of one of the user's dealerships matching ``lookup`` (else Http404).
+
+    With ``action`` (a key of ``ACTIONS``), the user's role at the object's dealership must allow
+    it (else PermissionDenied); the model then needs a ``dealership`` field.
+    """
     try:
-        return scoped_queryset_for_model(model, user).get(**lookup)
+        obj = scoped_queryset_for_model(model, user).get(**lookup)
     except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404(f"No {model._meta.verbose_name} matches the given query.") from exc
+    if action is not None:
+        require(user, action, obj.dealership)
+    return obj
 
 
 SESSION_KEY = "wagtail_easycars_dealership"
@@ -103,43 +212,56 @@ sync_permission_policy = CodenamePermissionPolicy(SyncLog, ["view_sync_status", 
 credential_permission_policy = CodenamePermissionPolicy(EasyCarsCredential, ["manage_credentials"])
 
 
-def has_permission(user, codename):
-    return user.is_active and user.has_perm(f"wagtail_easycars.{codename}")
-
-
-def resolve_dealership(request):
+def resolve_dealership(request, action=None):
     """The dealership the request is about, or None when the user belongs to none.
 
-    Raises Http404 for an explicit ``?dealership=`` the user may not see.
+    With ``action`` (a key of ``ACTIONS``), one where the user may do it: an explicit
+    ``?dealership=`` they belong to with too small a role, or no such dealership at all while
+    they belong to some, is a PermissionDenied. An explicit ``?dealership=`` they do not belong
+    to is a Http404.
     """
-    allowed = dealerships_for(request.user)
+    user = request.user
     requested = request.GET.get(QUERY_PARAM, "").strip()
     if requested:
         lookup = {"pk": int(requested)} if requested.isdigit() else {"slug": requested}
-        dealership = allowed.filter(**lookup).first()
+        dealership = dealerships_for(user).filter(**lookup).first()
         if dealership is None:
             raise Http404("No such dealership.")
+        if action is not None:
+            require(user, action, dealership)
         request.session[SESSION_KEY] = dealership.pk
         return dealership
+    allowed = dealerships_for(user, action) if action else dealerships_for(user)
     remembered = request.session.get(SESSION_KEY)
     if remembered:
         dealership = allowed.filter(pk=remembered).first()
         if dealership is not None:
             return dealership
-    return allowed.first()
+    dealership = allowed.first()
+    if dealership is None and action is not None and dealerships_for(user).exists():
+        raise PermissionDenied(_("Your role at your dealerships does not allow this."))
+    return dealership
 
 
 class DealershipContextMixin:
-    """For EasyCars admin views: ``self.dealership`` and a switcher for users who see several."""
+    """For EasyCars admin views: ``self.dealership`` and a switcher for users who may act on several.
+
+    ``dealership_action`` (a key of ``ACTIONS``) is what the screen does: it decides which
+    dealerships the screen may be about and the switcher offers.
+    """
+
+    dealership_action = None
 
     @cached_property
     def dealership(self):
-        return resolve_dealership(self.request)
+        return resolve_dealership(self.request, self.dealership_action)
 
     @cached_property
     def dealership_choices(self):
         # Only worth a selector when there is something to choose from.
-        choices = list(dealerships_for(self.request.user)[:200])
+        user = self.request.user
+        choices = dealerships_for(user, self.dealership_action) if self.dealership_action else dealerships_for(user)
+        choices = list(choices[:200])
         return choices if len(choices) > 1 else []
 
     def get_context_data(self, **kwargs):

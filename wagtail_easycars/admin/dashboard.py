@@ -17,7 +17,7 @@ from wagtail.admin.views.generic import PermissionCheckedMixin, WagtailAdminTemp
 from ..conf import get_setting
 from ..models import Lead, PotentialDuplicate, SyncLog, Vehicle, VehicleConflict
 from ..sync.runs import running_log
-from .access import DealershipContextMixin, has_permission, sync_permission_policy
+from .access import DealershipContextMixin, can, sync_permission_policy
 from .charts import format_duration, run_chart
 from .services import TriggerRefused, trigger_sync
 
@@ -158,6 +158,7 @@ def dealership_query(dealership):
 class DashboardView(DealershipContextMixin, PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
     permission_policy = sync_permission_policy
     permission_required = "view_sync_status"
+    dealership_action = "view_sync_status"
     page_title = gettext_lazy("EasyCars sync")
     header_icon = "rotate"
     template_name = "wagtail_easycars/admin/easycars/dashboard.html"
@@ -177,8 +178,9 @@ class DashboardView(DealershipContextMixin, PermissionCheckedMixin, WagtailAdmin
         context.update(
             poll_interval=self.poll_interval,
             refresh_interval=self.refresh_interval,
-            can_trigger=has_permission(self.request.user, "trigger_sync"),
-            can_manage=has_permission(self.request.user, "manage_credentials"),
+            # Buttons and links only for what the user's role at this dealership allows.
+            can_trigger=can(self.request.user, "trigger_sync", dealership),
+            can_manage=can(self.request.user, "manage_credentials", dealership),
             query=dealership_query(dealership),
         )
         if dealership is None:
@@ -188,7 +190,6 @@ class DashboardView(DealershipContextMixin, PermissionCheckedMixin, WagtailAdmin
             log.duration_display = format_duration(log.duration_ms)
         cards = [sync_card(dealership, kind) for kind in SyncLog.SyncType.values]
         context.update(
-            credential=getattr(dealership, "easycars_credential", None),
             cards=cards,
             any_running=any(card.running for card in cards),
             recent_runs=recent,
@@ -212,6 +213,7 @@ class TriggerSyncView(DealershipContextMixin, PermissionCheckedMixin, WagtailAdm
 
     permission_policy = sync_permission_policy
     permission_required = "trigger_sync"
+    dealership_action = "trigger_sync"
     http_method_names = ["post"]
     sync_type = None
 

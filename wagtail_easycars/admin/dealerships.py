@@ -15,12 +15,15 @@ from wagtail.snippets.views import snippets as snippet_views
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from ..models import Dealership
+from .access import can_manage_dealerships
 from .scoping import ScopedChooserViewSet
 
 
 class SuperuserRequiredMixin:
+    """Every screen of the dealership snippet (list, add, edit, delete...) is the superusers'."""
+
     def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_superuser:
+        if not can_manage_dealerships(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -55,7 +58,7 @@ class UsageView(SuperuserRequiredMixin, snippet_views.UsageView):
 
 class SuperuserMenuItem(MenuItem):
     def is_shown(self, request):
-        return request.user.is_superuser
+        return can_manage_dealerships(request.user)
 
 
 def member_count(dealership):

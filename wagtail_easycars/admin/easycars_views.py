@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSet
 
-from ..models import Dealership, SyncLog
-from .access import has_permission
+from ..models import SyncLog
+from .access import dealerships_for
 from .api import views as api
 from .dashboard import DashboardView, TriggerSyncView
 from .history import SyncHistoryView, SyncLogDetailView
@@ -21,13 +21,12 @@ NAMESPACE = "wagtail_easycars_admin"
 
 
 class PermissionMenuItem(MenuItem):
-    """Shown only to users with ``permission`` who belong to at least one dealership."""
+    """Shown only to users who may do ``permission`` (an ``access.ACTIONS`` key) at one dealership at least."""
 
     permission = None
 
     def is_shown(self, request):
-        user = request.user
-        return has_permission(user, self.permission) and Dealership.objects.for_user(user).exists()
+        return dealerships_for(request.user, self.permission).exists()
 
 
 def _menu_item_class(name, permission):

@@ -4,7 +4,6 @@ import json
 
 import django_filters
 from django.db.models import Q
-from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -16,10 +15,10 @@ from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn, UserColumn
 from wagtail.admin.views.generic import IndexView, PermissionCheckedMixin, WagtailAdminTemplateMixin
 
-from ..client.redaction import redact
+from ..client.redaction import REDACTED, redact
 from ..models import FieldChange, Lead, SyncLog, Vehicle, VehicleConflict
 from ..sync.runs import RunRecorder
-from .access import DealershipContextMixin, sync_permission_policy
+from .access import DealershipContextMixin, can, get_scoped_object_or_404, sync_permission_policy
 from .charts import format_duration
 from .dashboard import dealership_query
 
@@ -45,6 +44,7 @@ class SyncHistoryView(DealershipContextMixin, IndexView):
     model = SyncLog
     permission_policy = sync_permission_policy
     permission_required = "view_sync_status"
+    dealership_action = "view_sync_status"
     any_permission_required = None
     page_title = gettext_lazy("Sync history")
     header_icon = "history"
@@ -127,6 +127,21 @@ class SyncHistoryView(DealershipContextMixin, IndexView):
         ]
 
 
+#: Keys of a stock run's request payload that describe the dealership's credentials (``sync/stock/feed.py``).
+CREDENTIAL_KEYS = frozenset({"AccountNumber", "YardCode"})
+
+
+def payload_for(user, log):
+    """The run's request payload, redacted, and without credential metadata for who may not manage them.
+
+    It is stored redacted by the sync; redacting again guards rows written by older versions.
+    """
+    payload = redact(log.request_payload)
+    if isinstance(payload, dict) and not can(user, "manage_credentials", log.dealership):
+        payload = {key: REDACTED if key in CREDENTIAL_KEYS else value for key, value in payload.items()}
+    return payload
+
+
 def _pretty(value):
     if value in (None, "", [], {}):
         return ""
@@ -181,10 +196,8 @@ class SyncLogDetailView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
     @cached_property
     def log(self):
         # Any run of any dealership the user may see; another dealership's run is simply not found.
-        return get_object_or_404(
-            SyncLog.objects.for_user(self.request.user).select_related("dealership", "triggered_by"),
-            pk=self.kwargs["pk"],
-        )
+        log = get_scoped_object_or_404(SyncLog, self.request.user, action="view_sync_status", pk=self.kwargs["pk"])
+        return SyncLog.objects.select_related("dealership", "triggered_by").get(pk=log.pk)
 
     def get_page_title(self):
         return _("Sync run #%(id)s") % {"id": self.log.pk}
@@ -215,7 +228,7 @@ class SyncLogDetailView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
             counts=counts,
             failures=sorted(failures.items()),
             # Stored redacted by the sync; redacting again guards rows written by older versions.
-            request_payload=_pretty(redact(log.request_payload)),
+            request_payload=_pretty(payload_for(self.request.user, log)),
             response_summary=_pretty(redact(log.response_summary)),
             touched=touched,
             touched_more=touched_more,

@@ -5,16 +5,26 @@ member of dealership A could open, edit or delete dealership B's vehicle by typi
 The views here narrow those lookups to what :mod:`.access` says the user may reach.
 """
 
+from django import forms
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.utils.functional import cached_property, classproperty
+from django.utils.translation import gettext_lazy
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.views import chooser as chooser_views
 from wagtail.snippets.views import snippets as snippet_views
 
 from ..models import Dealership
-from .access import dealerships_for, scoped_queryset_for_model, user_can_access
+from .access import (
+    can_manage_dealerships,
+    dealership_lookup,
+    dealerships_for,
+    scoped_queryset_for_model,
+    user_can_access,
+)
 
 
 class ScopedObjectMixin:
@@ -62,18 +72,73 @@ class UsageView(ScopedObjectMixin, snippet_views.UsageView):
     pass
 
 
-def _scoped_to_user(queryset, user):
-    return queryset.filter(pk__in=scoped_queryset_for_model(queryset.model, user).values("pk"))
+class ScopedChooserFilterForm(BaseFilterForm):
+    """The chooser's search and, for members of several dealerships, a dealership filter.
+
+    The search is the snippet listing's: database lookups on the viewset's ``search_fields``, not
+    the Wagtail search index. The syncs write in bulk without save() signals, so an index would lag
+    behind; and a search-index queryset refuses filters on any field not declared a ``FilterField``.
+    """
+
+    q = forms.CharField(
+        label=gettext_lazy("Search term"),
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("Search")}),
+        required=False,
+    )
+
+    def __init__(self, *args, user, model, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.model = model
+        self.search_fields = getattr(getattr(model, "snippet_viewset", None), "search_fields", None) or []
+        if not self.search_fields:
+            del self.fields["q"]
+        dealerships = dealerships_for(user)
+        if model is not Dealership and dealerships[:2].count() > 1:
+            self.fields["dealership"] = forms.ModelChoiceField(
+                queryset=dealerships,
+                required=False,
+                label=gettext_lazy("Dealership"),
+                empty_label=gettext_lazy("All dealerships"),
+                widget=forms.Select(attrs={"data-chooser-modal-search-filter": True}),
+            )
+
+    def filter(self, objects):
+        objects = super().filter(objects)
+        query = self.cleaned_data.get("q")
+        if query:
+            condition = Q()
+            for name in self.search_fields:
+                condition |= Q(**{f"{name}__icontains": query})
+            objects = objects.filter(condition)
+            self.is_searching, self.search_query = True, query
+        dealership = self.cleaned_data.get("dealership")
+        if dealership is not None:
+            objects = objects.filter(**{dealership_lookup(self.model): dealership})
+        return objects
 
 
-class ChooseView(chooser_views.ChooseView):
+class ScopedChooseMixin:
+    """Lists only the user's objects (the base queryset is scoped before any search or filter)."""
+
     def get_object_list(self):
-        return _scoped_to_user(super().get_object_list(), self.request.user)
+        return scoped_queryset_for_model(self.model_class, self.request.user)
+
+    def get_filter_form(self):
+        return ScopedChooserFilterForm(self.request.GET, user=self.request.user, model=self.model_class)
+
+    def filter_object_list(self, objects):
+        objects = super().filter_object_list(objects)
+        # Wagtail skips an invalid filter form (say, another dealership's id): show nothing rather
+        # than everything unfiltered.
+        return objects if self.filter_form.is_valid() else objects.none()
 
 
-class ChooseResultsView(chooser_views.ChooseResultsView):
-    def get_object_list(self):
-        return _scoped_to_user(super().get_object_list(), self.request.user)
+class ChooseView(ScopedChooseMixin, chooser_views.ChooseView):
+    pass
+
+
+class ChooseResultsView(ScopedChooseMixin, chooser_views.ChooseResultsView):
+    pass
 
 
 class ChosenView(chooser_views.SnippetChosenView):
@@ -83,7 +148,7 @@ class ChosenView(chooser_views.SnippetChosenView):
 
 class ChosenMultipleView(chooser_views.SnippetChosenMultipleView):
     def get_objects(self, pks):
-        return _scoped_to_user(super().get_objects(pks), self.request.user)
+        return scoped_queryset_for_model(self.model_class, self.request.user).filter(pk__in=pks)
 
 
 class ScopedChooserViewSet(chooser_views.SnippetChooserViewSet):
@@ -144,7 +209,7 @@ class ScopedDeleteBulkAction(DeleteBulkAction):
         return [Dealership, Vehicle, Lead]
 
     def get_queryset(self, model, object_ids):
-        if model is Dealership and not self.request.user.is_superuser:
+        if model is Dealership and not can_manage_dealerships(self.request.user):
             raise PermissionDenied
         queryset = scoped_queryset_for_model(model, self.request.user).filter(pk__in=object_ids)
         if not queryset.exists():
@@ -152,6 +217,6 @@ class ScopedDeleteBulkAction(DeleteBulkAction):
         return list(queryset)
 
     def get_all_objects_in_listing_query(self, parent_id):
-        if self.model is Dealership and not self.request.user.is_superuser:
+        if self.model is Dealership and not can_manage_dealerships(self.request.user):
             raise PermissionDenied
         return scoped_queryset_for_model(self.model, self.request.user).values_list("pk", flat=True)

@@ -26,8 +26,11 @@ logger = logging.getLogger(__name__)
 
 
 class SettingsMixin(DealershipContextMixin, PermissionCheckedMixin, WagtailAdminTemplateMixin):
+    """Needs ``manage_credentials`` and the admin role at the dealership (``access.ACTIONS``)."""
+
     permission_policy = credential_permission_policy
     permission_required = "manage_credentials"
+    dealership_action = "manage_credentials"
     header_icon = "key"
 
     @cached_property

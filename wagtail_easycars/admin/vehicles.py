@@ -13,6 +13,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from ..models import FieldChange, Vehicle
 from . import conflicts, vehicle_history
+from .access import gallery_images_for
 from .filters import VehicleFilterSet, open_conflicts, open_duplicates
 from .scoping import DealershipScopedForm, DealershipScopedViewSetMixin
 from .scoping import InspectView as ScopedInspectView
@@ -20,7 +21,42 @@ from .vehicle_history import describe_source, field_label, format_money, format_
 
 
 class VehicleForm(DealershipScopedForm):
-    pass
+    """The vehicle, and its gallery: a photo must be an image the editor may use for its dealership."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        dealership = cleaned_data.get("dealership")
+        if dealership is not None and self.for_user is not None and "images" in self.formsets:
+            self.check_gallery(dealership)
+        return cleaned_data
+
+    def check_gallery(self, dealership):
+        """A form error on each photo whose image is not one of ``access.gallery_images_for``."""
+        photos = [form for form in self.formsets["images"].forms if photo_image(form) is not None]
+        if not photos:
+            return
+        allowed = set(
+            gallery_images_for(self.for_user, dealership, self.instance)
+            .filter(pk__in=[photo_image(form).pk for form in photos])
+            .values_list("pk", flat=True)
+        )
+        for form in photos:
+            if photo_image(form).pk not in allowed:
+                form.add_error(
+                    "image",
+                    forms.ValidationError(
+                        _("Choose one of your images for %(dealership)s: this one is not available to it."),
+                        params={"dealership": dealership},
+                        code="image_not_allowed",
+                    ),
+                )
+
+
+def photo_image(form):
+    """The image a gallery row would save (None for an empty or deleted row, or one with errors)."""
+    if not form.is_valid() or form.cleaned_data.get("DELETE"):
+        return None
+    return form.cleaned_data.get("image")
 
 
 def locked_fields_label(vehicle):

@@ -55,8 +55,12 @@ class AdminApiMixin:
 
     @cached_property
     def dealership(self):
-        """The dealership the request is about (``?dealership=``, else the session's or the user's first)."""
-        dealership = resolve_dealership(self.request)
+        """The dealership the request is about (``?dealership=``, else the session's or the user's first).
+
+        One where the user's role allows ``permission_required`` (``access.ACTIONS``): another of
+        their dealerships is a 403, a dealership not theirs a 404.
+        """
+        dealership = resolve_dealership(self.request, self.permission_required)
         if dealership is None:
             raise Http404("You are not a member of any dealership.")
         return dealership

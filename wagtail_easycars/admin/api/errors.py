@@ -27,7 +27,8 @@ def _as_api_error(exc, request):
     if isinstance(exc, Http404):
         return ApiError(_("Not found."), "not_found", 404)
     if isinstance(exc, DjangoPermissionDenied):
-        return ApiError(_("You do not have permission to do this."), "permission_denied", 403)
+        # access.require says why (the user's role at the dealership); others say nothing.
+        return ApiError(str(exc) or _("You do not have permission to do this."), "permission_denied", 403)
     if isinstance(exc, ParseError) and request is not None and request.content_type.startswith("application/json"):
         return ApiError(_("The request body is not valid JSON."), "invalid_json")
     return exc

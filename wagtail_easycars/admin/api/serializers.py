@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from ...client.redaction import redact
+from ..history import payload_for
 from .naming import alias_names, with_camel_aliases
 
 
@@ -93,8 +94,12 @@ class SyncLogDetailSerializer(SyncLogSummarySerializer):
     error_details = serializers.ReadOnlyField()
     item_failures = serializers.ReadOnlyField()
     warnings = serializers.ReadOnlyField()
-    request_payload = RedactedField()
+    request_payload = serializers.SerializerMethodField()
     response_summary = RedactedField()
+
+    def get_request_payload(self, log):
+        # Redacted; the credential metadata in it only for who may manage the credentials.
+        return payload_for(self.context["request"].user, log)
 
 
 class DealershipSerializer(serializers.Serializer):

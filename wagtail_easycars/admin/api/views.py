@@ -153,4 +153,4 @@ class SyncLogDetailView(AdminApiMixin, RetrieveAPIView):
     serializer_class = SyncLogDetailSerializer
 
     def get_queryset(self):
-        return scoped_queryset_for_model(SyncLog, self.request.user).select_related("triggered_by")
+        return scoped_queryset_for_model(SyncLog, self.request.user).select_related("dealership", "triggered_by")
