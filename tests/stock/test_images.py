@@ -149,6 +149,60 @@ def test_redirect_to_a_private_address_is_refused(monkeypatch, settings):
     assert seen == [("http://93.184.216.34/car.jpg", "cdn.example.com")]
 
 
+def resolving(monkeypatch, host, address):
+    """Make ``host`` resolve to ``address`` (IPv4 or IPv6)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sockaddr = (address, 0, 0, 0) if family == socket.AF_INET6 else (address, 0)
+
+    def fake_getaddrinfo(name, port, *args, **kwargs):
+        assert name == host
+        return [(family, socket.SOCK_STREAM, 6, "", sockaddr)]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+
+
+def recording_client(seen):
+    """An httpx client that records each request's URL and answers with a small JPEG."""
+    from wagtail_easycars.sandbox.images import render
+
+    def handler(request):
+        seen.append(str(request.url))
+        return httpx.Response(200, content=render("/ssrf/1.jpg"), headers={"Content-Type": "image/jpeg"})
+
+    return httpx.Client(transport=httpx.MockTransport(handler))
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "2002:7f00:1::",  # 6to4 of 127.0.0.1
+        "2002:a00:1::",  # 6to4 of 10.0.0.1
+        "64:ff9b::7f00:1",  # NAT64 (well-known prefix) of 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254, the cloud metadata address
+        "64:ff9b:1::7f00:1",  # the local-use NAT64 prefix
+        "::ffff:127.0.0.1",  # IPv4-mapped
+        "::127.0.0.1",  # IPv4-compatible
+    ],
+)
+def test_ipv6_address_carrying_a_private_ipv4_address_is_refused(address, monkeypatch, settings):
+    settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "ALLOWED_PRIVATE_IMAGE_HOSTS": []}
+    resolving(monkeypatch, "cdn.example.com", address)
+    seen = []
+    with pytest.raises(fetch.ImageError, match="private or local"):
+        fetch.fetch_image(recording_client(seen), "http://cdn.example.com/car.jpg")
+    assert seen == []
+
+
+@pytest.mark.parametrize("address", ["2002:808:808::", "64:ff9b::808:808"])
+def test_public_6to4_and_nat64_addresses_are_still_allowed(address, monkeypatch, settings):
+    settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "ALLOWED_PRIVATE_IMAGE_HOSTS": []}
+    resolving(monkeypatch, "cdn.example.com", address)
+    seen = []
+    data, extension = fetch.fetch_image(recording_client(seen), "http://cdn.example.com/car.jpg")
+    assert extension == "jpg"
+    assert seen == [f"http://[{address}]/car.jpg"]
+
+
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/a.jpg", "http://169.254.169.254/latest"])
 def test_only_public_http_urls_are_fetched(url, settings):
     settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "ALLOWED_PRIVATE_IMAGE_HOSTS": []}
