@@ -323,6 +323,58 @@ def test_received_bodies_are_kept_exactly_as_sent(sandbox, http):
     assert sandbox.control.received()[0]["body"] == raw.decode()
 
 
+# Faults after the work --------------------------------------------------------------------------------
+
+
+def _create_lead(sandbox, http, timeout=10):
+    token = _token(http, sandbox.base_url, "LeadService")
+    return http.post(
+        f"{sandbox.base_url}/LeadService/CreateLead",
+        json=CREATE_LEAD_EXAMPLE,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=timeout,
+    )
+
+
+def test_late_answer_does_the_work_before_the_client_gives_up(sandbox, http):
+    sandbox.control.answer_late("CreateLead", 800)
+
+    with pytest.raises(httpx.ReadTimeout):
+        _create_lead(sandbox, http, timeout=0.3)
+
+    assert len(sandbox.control.leads()) == 1  # stored before the answer was due
+    deadline = time.monotonic() + 5
+    while not sandbox.control.requests("CreateLead") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [logged] = sandbox.control.requests("CreateLead")
+    assert logged["fault"] == "late_answer"
+    assert (logged["processed"], logged["late_ms"], logged["status"]) == (True, 800, 200)
+    assert _create_lead(sandbox, http).json()["LeadNumber"] == "000002"  # the fault covered one call
+
+
+@pytest.mark.parametrize("status", [502, 503, 429])
+def test_fail_after_processing_stores_each_call_then_answers_the_status(sandbox, http, status):
+    sandbox.control.fail_after_processing("CreateLead", status, count=2)
+
+    answers = [_create_lead(sandbox, http).status_code for _ in range(3)]
+
+    assert answers == [status, status, 200]
+    assert [lead["LeadNumber"] for lead in sandbox.control.leads()] == ["000001", "000002", "000003"]
+    assert [entry["processed"] for entry in sandbox.control.requests("CreateLead")] == [True, True, True]
+
+
+def test_late_answer_combines_with_a_status_after_the_work(sandbox, http):
+    sandbox.control.add_fault("CreateLead", "http_error", status=504, process=True, count=1)
+    sandbox.control.answer_late("CreateLead", 300)
+
+    started = time.monotonic()
+    response = _create_lead(sandbox, http)
+
+    assert response.status_code == 504
+    assert time.monotonic() - started >= 0.29
+    assert len(sandbox.control.leads()) == 1
+
+
 def test_update_lead_illustrative_request_answers_the_same_shape(call, sandbox):
     created = call("LeadService", "CreateLead", CREATE_LEAD_EXAMPLE)
     update = {**ACCOUNT, "LeadNumber": created["LeadNumber"], "LeadStatus": 30, "Rating": 3}

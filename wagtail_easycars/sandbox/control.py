@@ -101,11 +101,21 @@ class SandboxControl:
         """Inject a fault on ``endpoint`` ("LeadService/CreateLead", "CreateLead", "RequestToken" or "*").
 
         ``count``: how many calls it affects (``None``: until cleared). Kinds and their params:
-        latency(ms), http_error(status), rate_limit(retry_after), code(code, message), warning(message),
-        malformed, truncated, drop, token_lifetime(seconds); ``process=True/False`` overrides whether
-        the request is processed before the fault answers.
+        latency(ms), late_answer(ms), http_error(status), rate_limit(retry_after), code(code, message),
+        warning(message), malformed, truncated, drop, token_lifetime(seconds); ``process=True/False``
+        overrides whether the request is processed before the fault answers.
         """
         return self._call("POST", "/faults", json={"endpoint": endpoint, "kind": kind, "count": count, **params})
+
+    def answer_late(self, endpoint, ms, *, count=1):
+        """Process the next ``count`` calls to ``endpoint``, then wait ``ms`` before answering."""
+        return self.add_fault(endpoint, "late_answer", count=count, ms=ms)
+
+    def fail_after_processing(self, endpoint, status, *, count=1, retry_after=0):
+        """Process the next ``count`` calls, then answer HTTP ``status`` (429 as a rate limit with ``Retry-After``)."""
+        if status == 429:
+            return self.add_fault(endpoint, "rate_limit", count=count, retry_after=retry_after, process=True)
+        return self.add_fault(endpoint, "http_error", count=count, status=status, process=True)
 
     def faults(self):
         return self._call("GET", "/faults")["faults"]

@@ -12,7 +12,7 @@ from .state import absolute_images
 from .stock import image_paths, new_item
 
 FAULT_KINDS = (
-    "latency", "http_error", "rate_limit", "code", "warning", "malformed", "truncated", "drop",
+    "latency", "late_answer", "http_error", "rate_limit", "code", "warning", "malformed", "truncated", "drop",
     "token_lifetime",
 )  # fmt: skip
 IMAGE_FAULT_KINDS = ("404", "slow", "not_image", "oversize", *DAMAGE_KINDS)

@@ -25,6 +25,8 @@ IMAGE_PATH = re.compile(r"/_sandbox/images/[\w-]+/[\w-]+/[\w.-]+\.jpg")
 #: Fault kinds that by default answer without touching the state; the others process first.
 UNPROCESSED_KINDS = ("http_error", "rate_limit", "code")
 RESPONSE_KINDS = (*UNPROCESSED_KINDS, "warning", "malformed", "truncated", "drop")
+#: Waits between the work and the answer (``latency`` waits before the work).
+LATE_ANSWER = "late_answer"
 MALFORMED_BODY = b"<html><body><h1>Runtime Error</h1>An application error occurred.</body></html>"
 
 
@@ -212,7 +214,13 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             with state.lock:
                 result, account_number = self._process(service, operation, query, raw, lifetime)
-        self._answer(endpoint, result, fault, account_number)
+        late = sum(f.params.get("ms", 0) for f in faults if f.kind == LATE_ANSWER)
+        if late:
+            # The work is done (or not, as the response fault says); the answer comes after the
+            # client may have given up, as when EasyCars or a gateway in front of it is slow.
+            time.sleep(late / 1000)
+        details = {"processed": result is not None, "late_ms": late or None}
+        self._answer(endpoint, result, fault, account_number, details)
 
     def _process(self, service, operation, query, raw, lifetime):
         state = self.sandbox.state
@@ -237,11 +245,11 @@ class _Handler(BaseHTTPRequestHandler):
             state.changed(number)
         return result, number
 
-    def _answer(self, endpoint, result, fault, account_number):
+    def _answer(self, endpoint, result, fault, account_number, extra):
         state = self.sandbox.state
         kind = fault.kind if fault else None
         params = fault.params if fault else {}
-        details = {"fault": kind, "account": account_number}
+        details = {"fault": kind or (LATE_ANSWER if extra["late_ms"] else None), "account": account_number, **extra}
         if kind == "drop":
             state.log_request(endpoint, status=None, code=None, **details)
             return self._drop()
