@@ -1,8 +1,14 @@
 """The EasyCars settings screen: test without saving, save rules, secrets never echoed, pause, delete, audit log."""
 
+import base64
+import html
+import json
+
 import pytest
 from wagtail.log_actions import registry as log_registry
 
+from wagtail_easycars import crypto
+from wagtail_easycars.admin.forms import CredentialForm
 from wagtail_easycars.models import EasyCarsCredential
 
 from ..easycars_admin_support import assert_no_secrets
@@ -218,3 +224,127 @@ def test_users_without_manage_credentials_cannot_save(admin_of):
     client = admin_of(dealership, permissions=("wagtailadmin.access_admin", "wagtail_easycars.view_sync_status"))
     client.post(URL, {**form_data(CredentialFactory.build(dealership=dealership)), "save_without_testing": "on"})
     assert not EasyCarsCredential.objects.filter(dealership=dealership).exists()
+
+
+# A key that cannot read the stored credentials -------------------------------------------------
+
+API = "/admin/easycars/api/"
+UNREADABLE = "The stored credentials cannot be read with this site's encryption key"
+OTHER_KEY = base64.b64encode(b"o" * 32).decode()
+NEW_VALUES = {
+    "client_id": "11111111-0000-0000-0000-000000000001",
+    "client_secret": "11111111-0000-0000-0000-000000000002",
+    "account_number": "EC000077",
+    "account_secret": "11111111-0000-0000-0000-000000000003",
+}
+
+
+def post_json(client, url, data):
+    return client.post(url, json.dumps(data), content_type="application/json")
+
+
+def tokens(credential):
+    credential.refresh_from_db()
+    return [getattr(credential, f"{name}_encrypted") for name in NEW_VALUES]
+
+
+@pytest.fixture
+def wrong_key(settings):
+    """Credentials stored under the test key, then a site whose key (same id) is another one."""
+    credential = CredentialFactory(dealership=DealershipFactory())
+    settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "ENCRYPTION_KEYS": {"test-1": OTHER_KEY}}
+    return credential
+
+
+def test_a_partial_save_under_a_wrong_key_is_refused_with_a_clear_message(admin_of, wrong_key):
+    before = tokens(wrong_key)
+    data = {"environment": "test", "client_secret": NEW_VALUES["client_secret"], "save_without_testing": "on"}
+    response = admin_of(wrong_key.dealership).post(URL, {**data, "action": "save"})
+    assert response.status_code == 200
+    assert UNREADABLE in html.unescape(response.content.decode())
+    assert "docs/keys.md" in response.content.decode()
+    assert tokens(wrong_key) == before
+
+
+def test_a_connection_test_under_a_wrong_key_shows_the_message_not_a_500(admin_of, wrong_key):
+    response = admin_of(wrong_key.dealership).post(URL, {"environment": "test", "action": "test"})
+    assert response.status_code == 200
+    assert UNREADABLE in html.unescape(response.content.decode())
+
+
+def test_all_four_values_under_a_wrong_key_replace_the_stored_ones(admin_of, wrong_key):
+    data = {"environment": "test", **NEW_VALUES, "save_without_testing": "on", "action": "save"}
+    response = admin_of(wrong_key.dealership).post(URL, data)
+    assert response.status_code == 302
+    credential = EasyCarsCredential.objects.get(pk=wrong_key.pk)
+    assert credential.read_secrets() == NEW_VALUES
+    assert {crypto.key_id_of(token) for token in tokens(credential)} == {"test-1"}
+
+
+@pytest.mark.parametrize("endpoint", ["credentials/test/", "credentials/"])
+def test_the_json_endpoints_answer_a_wrong_key_with_json(admin_of, wrong_key, endpoint):
+    before = tokens(wrong_key)
+    data = {"environment": "test", "account_secret": NEW_VALUES["account_secret"], "save_without_testing": True}
+    response = post_json(admin_of(wrong_key.dealership), API + endpoint, data)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "credentials_unreadable"
+    assert response.json()["message"].startswith(UNREADABLE)
+    assert tokens(wrong_key) == before
+
+
+def test_an_error_the_form_did_not_foresee_is_still_json(admin_of, monkeypatch, caplog):
+    """A decryption error past the form's checks is a JSON 409; anything else a logged JSON 500."""
+    client = admin_of(CredentialFactory(dealership=DealershipFactory()).dealership)
+
+    def unreadable(form):
+        raise crypto.SecretDecryptionError("Cannot decrypt the EasyCars client id of dealership 1: ...")
+
+    monkeypatch.setattr(CredentialForm, "effective_account", unreadable)
+    response = post_json(client, API + "credentials/test/", {"environment": "test"})
+    assert (response.status_code, response.json()["code"]) == (409, "credentials_unreadable")
+    assert response.json()["message"].startswith(UNREADABLE)
+
+    monkeypatch.setattr(CredentialForm, "effective_account", lambda form: 1 / 0)
+    response = post_json(client, API + "credentials/test/", {"environment": "test"})
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "server_error"
+    assert any(record.name == "django.request" and record.exc_info for record in caplog.records)
+
+
+# Characters no credential has ------------------------------------------------------------------
+
+BAD_VALUES = ["\ud800", "abc\x00def", "abc\x07def", "abc\u200bdef", "EC 0001"]
+
+
+@pytest.mark.parametrize("value", BAD_VALUES, ids=repr)
+@pytest.mark.parametrize("field", ["client_id", "account_secret"])
+def test_a_bad_character_in_a_credential_is_a_json_400(admin_of, field, value):
+    dealership = DealershipFactory()
+    data = {"environment": "test", **NEW_VALUES, field: value, "save_without_testing": True}
+    client = admin_of(dealership)
+    for endpoint in ("credentials/test/", "credentials/"):
+        response = post_json(client, API + endpoint, data)
+        assert (response.status_code, response.json()["code"]) == (400, "invalid")
+        assert field in response.json()["errors"]
+    assert not EasyCarsCredential.objects.exists()
+
+
+@pytest.mark.parametrize("value", [v for v in BAD_VALUES if v != "\ud800"] + ["abc\ufffd"], ids=repr)
+def test_a_bad_character_in_the_html_form_is_a_form_error(admin_of, value):
+    dealership = DealershipFactory()
+    data = {"environment": "test", **NEW_VALUES, "client_secret": value, "save_without_testing": "on"}
+    client = admin_of(dealership)
+    for action in ("test", "save"):
+        response = client.post(URL, {**data, "action": action})
+        assert response.status_code == 200
+        assert "Remove the" in html.unescape(response.content.decode())
+    assert not EasyCarsCredential.objects.exists()
+
+
+def test_a_control_character_in_the_yard_code_is_a_form_error(admin_of):
+    dealership = DealershipFactory()
+    data = {"environment": "test", **NEW_VALUES, "yard_code": "MAIN\x1b", "save_without_testing": True}
+    response = post_json(admin_of(dealership), API + "credentials/", data)
+    assert (response.status_code, list(response.json()["errors"])[:1]) == (400, ["yard_code"])

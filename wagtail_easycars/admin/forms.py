@@ -2,21 +2,39 @@
 
 Secret fields are never pre-filled and never echoed: on edit a blank secret keeps the stored value.
 A connection test remembers a keyed fingerprint of the values it accepted (never the values), so
-"Save" can require a successful test of exactly what is being saved.
+"Save" can require a successful test of exactly what is being saved. A blank field falls back on
+the stored value only when this process can read every stored value (docs/keys.md).
 """
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from .. import crypto
 from ..client.contract import ACCOUNT_NUMBER_MAX_LENGTH, ACCOUNT_SECRET_MAX_LENGTH, EasyCarsAccount
 from ..models import EasyCarsCredential
-from .services import SECRET_FIELD_NAMES, save_credential
+from ..models.credentials import secret_value_problem
+from .services import SECRET_FIELD_NAMES, UNREADABLE_CREDENTIALS_MESSAGE, save_credential
 
 TESTED_SESSION_KEY = "wagtail_easycars_tested"
 #: A passing test is good enough to save for this long.
 TEST_VALID_SECONDS = 30 * 60
+
+
+def validate_secret_characters(value):
+    """No spaces, control or invisible characters, lone surrogates (from JSON) or U+FFFD in a credential."""
+    problem = secret_value_problem(value)
+    if problem:
+        raise ValidationError(problem, code="invalid_characters")
+
+
+def validate_yard_code_characters(value):
+    """As :func:`validate_secret_characters`, but a yard code may have spaces."""
+    problem = secret_value_problem(value, spaces=True)
+    if problem:
+        raise ValidationError(problem, code="invalid_characters")
 
 
 def _secret_input(placeholder):
@@ -45,27 +63,32 @@ class CredentialForm(forms.Form):
         label=_("Client ID"),
         max_length=100,
         help_text=_("Issued by EasyCars for your API access: a GUID such as 1A2B3C4D-0000-0000-0000-000000000000."),
+        validators=[validate_secret_characters],
     )
     client_secret = forms.CharField(
         label=_("Client Secret"),
         max_length=100,
         help_text=_("Issued by EasyCars together with the Client ID (also a GUID)."),
+        validators=[validate_secret_characters],
     )
     account_number = forms.CharField(
         label=_("Account Number"),
         max_length=ACCOUNT_NUMBER_MAX_LENGTH,
         help_text=_("Your dealership's account number, provided by EasyCars: EC followed by digits."),
+        validators=[validate_secret_characters],
     )
     account_secret = forms.CharField(
         label=_("Account Secret"),
         max_length=ACCOUNT_SECRET_MAX_LENGTH,
         help_text=_("The secret EasyCars provided with that account number (a GUID)."),
+        validators=[validate_secret_characters],
     )
     yard_code = forms.CharField(
         label=_("Yard code"),
         max_length=50,
         required=False,
         help_text=_("Only sync the stock of this yard. Leave blank for every yard of the account."),
+        validators=[validate_yard_code_characters],
     )
     save_without_testing = forms.BooleanField(
         label=_("Save without testing"),
@@ -102,17 +125,34 @@ class CredentialForm(forms.Form):
             value = cleaned.get(name)
             if value is not None:
                 cleaned[name] = value.strip()
+        self.stored_secrets = self._stored_fallbacks(cleaned)
         return cleaned
+
+    def _stored_fallbacks(self, cleaned):
+        """The stored values blank fields keep; a form error when this site's keys cannot read them all.
+
+        Saving re-writes all four under the current key, so a blank field needs every stored value
+        readable; otherwise the editor must type all four (or fix the key).
+        """
+        try:
+            crypto.load_keyring()
+        except crypto.EncryptionKeyError as exc:
+            raise ValidationError(str(exc), code="encryption_key_missing") from None
+        blank = [name for name in SECRET_FIELD_NAMES if not cleaned.get(name) and name not in self.errors]
+        if self.credential is None or not blank:
+            return {}
+        try:
+            return self.credential.read_secrets()
+        except crypto.SecretDecryptionError:
+            raise ValidationError(UNREADABLE_CREDENTIALS_MESSAGE, code="credentials_unreadable") from None
 
     def changed_secret_names(self):
         return [name for name in SECRET_FIELD_NAMES if self.cleaned_data.get(name)]
 
     def effective_account(self):
-        """The account the form describes: typed values, falling back on the stored ones."""
-        values = {}
-        for name in SECRET_FIELD_NAMES:
-            typed = self.cleaned_data.get(name)
-            values[name] = typed or (getattr(self.credential, name) if self.credential is not None else "")
+        """The account the form describes: typed values, falling back on the stored ones (after ``is_valid``)."""
+        stored = getattr(self, "stored_secrets", {})
+        values = {name: self.cleaned_data.get(name) or stored.get(name, "") for name in SECRET_FIELD_NAMES}
         label = self.credential.dealership.slug if self.credential is not None else ""
         return EasyCarsAccount(environment=self.cleaned_data["environment"], label=label, **values)
 

@@ -9,7 +9,9 @@ import logging
 import time
 
 from django.core.cache import caches
+from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 from wagtail.log_actions import registry as log_registry
 
@@ -24,6 +26,11 @@ logger = logging.getLogger(__name__)
 
 #: The names of the four secrets, as form fields and EasyCarsAccount attributes.
 SECRET_FIELD_NAMES = ("client_id", "client_secret", "account_number", "account_secret")
+#: What the screens and the API say when a stored secret cannot be decrypted with this site's keys.
+UNREADABLE_CREDENTIALS_MESSAGE = gettext_lazy(
+    "The stored credentials cannot be read with this site's encryption key; enter all four values to "
+    "replace them, or fix the key — see docs/keys.md."
+)
 
 # Credentials ---------------------------------------------------------------------------------
 
@@ -100,16 +107,30 @@ def credential_history(dealership, limit=10):
 
 
 def save_credential(dealership, user, *, environment, yard_code, secrets, tested):
-    """Store the dealership's credentials (``secrets``: new values, ``None`` keeps the stored one)."""
-    credential = EasyCarsCredential.objects.filter(dealership=dealership).first() or EasyCarsCredential(
-        dealership=dealership
-    )
-    created = credential.pk is None
-    credential.environment = environment
-    credential.yard_code = (yard_code or "").strip()
-    credential.set_secrets(**secrets)
-    credential.updated_by = user
-    credential.save()
+    """Store the dealership's credentials (``secrets``: new values, ``None`` keeps the stored one).
+
+    All four are written under the current key, or nothing is: ``SecretDecryptionError`` when a
+    kept value cannot be read with this site's keys (see ``EasyCarsCredential.set_secrets``).
+    """
+    with transaction.atomic():
+        credential = _locked_credential(dealership)
+        created = credential.pk is None
+        credential.environment = environment
+        credential.yard_code = (yard_code or "").strip()
+        credential.set_secrets(**secrets)
+        credential.updated_by = user
+        credential.save()
+        _log_credential_set(dealership, user, credential, created=created, secrets=secrets, tested=tested)
+    return credential
+
+
+def _locked_credential(dealership):
+    """The dealership's credential row, locked until the transaction ends, or a new unsaved one."""
+    existing = EasyCarsCredential.objects.select_for_update().filter(dealership=dealership).first()
+    return existing or EasyCarsCredential(dealership=dealership)
+
+
+def _log_credential_set(dealership, user, credential, *, created, secrets, tested):
     log(
         dealership,
         "wagtail_easycars.credentials.set",
@@ -124,7 +145,6 @@ def save_credential(dealership, user, *, environment, yard_code, secrets, tested
             "account_number_last4": credential.account_number_last4,
         },
     )
-    return credential
 
 
 def set_syncing_active(credential, active, user):

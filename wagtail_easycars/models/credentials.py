@@ -11,17 +11,19 @@ from .dealerships import Dealership
 SECRET_FIELDS = ("client_id", "client_secret", "account_number", "account_secret")
 
 
-def secret_value_problem(value):
+def secret_value_problem(value, *, spaces=False):
     """Why ``value`` cannot be an EasyCars credential value, or None; never quotes the value.
 
-    EasyCars issues GUIDs and account numbers: a space, a control or invisible character, a lone
-    surrogate or the replacement character is a paste or encoding accident, not part of one.
+    EasyCars issues GUIDs and account numbers: a space (unless ``spaces``), a control or invisible
+    character, a lone surrogate or the replacement character is a paste or encoding accident.
     """
     for char in str(value):
-        if char.isspace():
-            return gettext("It must not contain spaces.")
+        if char.isspace() and not (spaces and char == " "):
+            return gettext("Remove the spaces: EasyCars credentials have none.")
         if unicodedata.category(char).startswith("C") or char == "\ufffd":
-            return gettext("It contains a control or invisible character; type it again or paste it as plain text.")
+            return gettext(
+                "Remove the control or invisible characters: type the value again, or paste it as plain text."
+            )
     return None
 
 

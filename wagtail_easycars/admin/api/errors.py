@@ -1,5 +1,7 @@
 """Every error of the admin API as ``{"message": ..., "code": ...}`` (some add ``errors``), whatever raised it."""
 
+import logging
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -7,7 +9,12 @@ from rest_framework.exceptions import APIException, ParseError
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from ..services import TriggerRefused
+from ... import crypto
+from ..services import UNREADABLE_CREDENTIALS_MESSAGE, TriggerRefused
+
+#: Where an unexpected error is reported: Django's own logger of failed requests, so a site's
+#: error reporting (ADMINS mail, Sentry) still hears of it although the client gets JSON.
+request_logger = logging.getLogger("django.request")
 
 
 class ApiError(APIException):
@@ -31,14 +38,33 @@ def _as_api_error(exc, request):
         return ApiError(str(exc) or _("You do not have permission to do this."), "permission_denied", 403)
     if isinstance(exc, ParseError) and request is not None and request.content_type.startswith("application/json"):
         return ApiError(_("The request body is not valid JSON."), "invalid_json")
+    if isinstance(exc, crypto.SecretDecryptionError):
+        return ApiError(UNREADABLE_CREDENTIALS_MESSAGE, "credentials_unreadable", 409)
+    if isinstance(exc, crypto.EncryptionKeyError):
+        return ApiError(str(exc), "encryption_key_missing", 500)
     return exc
 
 
+def _unexpected(exc, request):
+    """A JSON 500 for an exception nothing else shaped, reported as Django reports a failed request."""
+    django_request = getattr(request, "_request", request)
+    request_logger.error(
+        "Internal Server Error: %s",
+        getattr(django_request, "path", "?"),
+        exc_info=(type(exc), exc, exc.__traceback__),
+        extra={"status_code": 500, "request": django_request},
+    )
+    return ApiError(
+        _("The server could not do this because of an unexpected error; it has been logged."), "server_error", 500
+    )
+
+
 def exception_handler(exc, context):
-    """DRF's ``EXCEPTION_HANDLER`` for the admin API views; ``None`` (a 500) for anything unexpected."""
-    exc = _as_api_error(exc, context.get("request"))
+    """DRF's ``EXCEPTION_HANDLER`` for the admin API views: JSON for every error, a logged 500 for the unexpected."""
+    request = context.get("request")
+    exc = _as_api_error(exc, request)
     if not isinstance(exc, APIException):
-        return None
+        exc = _unexpected(exc, request)
     body = {"message": str(exc.detail), "code": exc.get_codes()}
     if isinstance(exc.detail, list | dict):  # a serializer's ValidationError: one message per field
         body = {"message": _("The data is not valid."), "code": "invalid", "errors": exc.detail}

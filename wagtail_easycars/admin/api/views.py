@@ -35,6 +35,8 @@ CREDENTIAL_FIELDS = (
     "save_without_testing",
 )
 TRUE_VALUES = (True, "true", "on", "1", 1)
+#: The settings form's own error codes, answered as the error's ``code`` instead of ``invalid``.
+KEY_ERROR_CODES = ("credentials_unreadable", "encryption_key_missing")
 
 
 class CredentialFormMixin:
@@ -59,10 +61,17 @@ class CredentialFormMixin:
 
     @staticmethod
     def invalid(form):
-        """The 400 for a form that did not validate: the first message, and each field's under ``errors``."""
+        """The 400 for a form that did not validate: the first message, and each field's under ``errors``.
+
+        A form-wide error about the encryption keys gives its own code and message, so a script can tell it apart.
+        """
         errors = {name: [str(message) for message in messages] for name, messages in form.errors.items()}
         first = next(iter(errors.values()))[0] if errors else _("The data is not valid.")
-        return ApiError(first, "invalid", errors=with_camel_aliases(errors))
+        code = "invalid"
+        for error in form.non_field_errors().as_data():
+            if error.code in KEY_ERROR_CODES:
+                first, code = str(error.message), error.code
+        return ApiError(first, code, errors=with_camel_aliases(errors))
 
 
 class CredentialsView(CredentialFormMixin, AdminApiView):
