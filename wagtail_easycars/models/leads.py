@@ -81,8 +81,13 @@ class Lead(index.Indexed, models.Model):
     )
     sync_error = models.TextField(_("last sync error"), blank=True)
     sync_attempts = models.PositiveIntegerField(default=0, editable=False)
-    # Set just before CreateLead is sent; if still set on retry, the outcome is unknown and must be reconciled.
+    # Set just before CreateLead is sent; if still set on retry, the outcome is unknown and must be reconciled
+    # (not before LEAD_RECONCILE_QUIET_SECONDS have passed: EasyCars may still be working on it).
     push_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Reconciliation scans of that create that found nothing, and when the last one looked. A create is
+    # sent again only after two such scans, each a quiet period after the one before (or the send).
+    reconcile_misses = models.PositiveSmallIntegerField(default=0, editable=False)
+    reconcile_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The values EasyCars last acknowledged, so UpdateLead can carry only what changed.
     synced_values = models.JSONField(default=dict, blank=True, editable=False)
     # The highest LeadNumber we knew when CreateLead was last sent: a lost answer is looked for
