@@ -39,6 +39,9 @@ DEFAULTS = {
     "LEAD_RETRY_MAX_DELAY": 3600,
     "LEAD_PUSH_CONCURRENCY": 5,  # CreateLead/UpdateLead/GetLeadDetail requests in flight per run
     "LEAD_RECONCILE_WINDOW": 20,  # lead numbers checked for a CreateLead whose answer was lost
+    # A CreateLead whose outcome is unknown is looked for only this long (seconds) after it was sent,
+    # and again this long after a scan that found nothing; two such scans before it is sent again.
+    "LEAD_RECONCILE_QUIET_SECONDS": 300,
     "LEAD_SWEEP_GRACE_SECONDS": 120,  # a pending lead untouched this long is re-queued by the sweeper
     # Dotted path of f(vehicle) -> absolute URL of its public page (VehicleSourcePageURL);
     # None uses wagtail_easycars.showroom.vehicle_public_url when the showroom provides it.

@@ -7,7 +7,7 @@ import time
 import pytest
 from django.core.cache import caches
 
-from wagtail_easycars.client.contract import EasyCarsAccount
+from wagtail_easycars.client.contract import EasyCarsAccount, UpdateLeadRequest
 from wagtail_easycars.client.errors import (
     EasyCarsApiError,
     EasyCarsCircuitOpen,
@@ -187,27 +187,73 @@ def test_create_lead_read_timeout_is_outcome_unknown_and_not_resent(easycars, se
 
 @pytest.mark.parametrize(
     ("kind", "params"),
-    [("drop", {}), ("http_error", {"status": 500}), ("code", {"code": 9}), ("truncated", {})],
+    [
+        ("drop", {}),
+        ("http_error", {"status": 500}),
+        ("code", {"code": 9}),
+        ("truncated", {}),
+        ("malformed", {}),
+        # A gateway (or EasyCars) can answer these after the work was done: they prove nothing.
+        ("http_error", {"status": 502}),
+        ("http_error", {"status": 503}),
+        ("http_error", {"status": 504}),
+        ("http_error", {"status": 408}),
+        ("rate_limit", {"retry_after": 0}),
+    ],
 )
 def test_create_lead_is_never_resent_when_it_may_have_been_processed(client, easycars, kind, params):
-    easycars.control.add_fault(CREATE, kind, count=1, **params)
+    easycars.control.add_fault(CREATE, kind, count=3, **params)
 
     with pytest.raises(EasyCarsOutcomeUnknown) as caught:
         client.create_lead(lead_request())
 
     assert _data_calls(easycars, CREATE) == 1
     assert isinstance(caught.value, EasyCarsUnavailableError)
+    assert "checked before being sent again" in str(caught.value)
+
+
+@pytest.mark.parametrize("status", [429, 502, 503])
+def test_create_lead_processed_then_refused_makes_one_lead(client, easycars, status):
+    easycars.control.fail_after_processing(CREATE, status, count=2)
+
+    with pytest.raises(EasyCarsOutcomeUnknown, match=f"HTTP {status}"):
+        client.create_lead(lead_request())
+
+    assert _data_calls(easycars, CREATE) == 1
+    assert len(easycars.control.leads()) == 1
+
+
+def test_create_lead_rate_limited_for_long_is_outcome_unknown(client, easycars, settings):
+    settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "RETRY_AFTER_MAX": 2}
+    easycars.control.add_fault(CREATE, "rate_limit", retry_after=30, count=1)
+
+    with pytest.raises(EasyCarsOutcomeUnknown, match="HTTP 429"):
+        client.create_lead(lead_request())
+
+    assert _data_calls(easycars, CREATE) == 1
+
+
+def test_create_lead_answered_late_is_outcome_unknown_and_not_resent(easycars, settings):
+    settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "READ_TIMEOUT": 0.3}
+    easycars.control.answer_late(CREATE, 1000)
+
+    with EasyCarsClient(easycars.account) as client, pytest.raises(EasyCarsOutcomeUnknown):
+        client.create_lead(lead_request())
+
+    # Already processed when the client gave up; the answer came later.
+    assert len(easycars.control.leads()) == 1
+    _wait_for(lambda: _data_calls(easycars, CREATE) >= 1)
+    assert _data_calls(easycars, CREATE) == 1
 
 
 @pytest.mark.parametrize(("kind", "params"), [("http_error", {"status": 503}), ("rate_limit", {"retry_after": 0})])
-def test_create_lead_is_retried_when_it_was_turned_away(client, easycars, kind, params):
-    easycars.control.add_fault(CREATE, kind, count=1, **params)
-
+def test_update_lead_is_retried_when_it_was_turned_away(client, easycars, kind, params):
     created = client.create_lead(lead_request())
+    easycars.control.add_fault("LeadService/UpdateLead", kind, count=1, **params)
 
-    assert created.lead_number == "000001"
-    assert _data_calls(easycars, CREATE) == 2
-    assert len(easycars.control.leads()) == 1
+    client.update_lead(UpdateLeadRequest(created.lead_number, notes="Called back"))
+
+    assert _data_calls(easycars, "LeadService/UpdateLead") == 2
 
 
 def test_create_lead_token_failure_is_retried_safely(client, easycars):

@@ -215,11 +215,24 @@ def test_stock_items_are_returned_raw_with_unknown_keys(mock, client):
     assert client.get_advertisement_stocks().items == [item]
 
 
-def test_create_lead_without_lead_number_is_malformed(mock, client):
-    mock.post("/LeadService/CreateLead").respond(json={"CustomerNo": "00001", **OK})
+def test_create_lead_without_lead_number_is_outcome_unknown(mock, client):
+    # Code 0: EasyCars made the lead; only its number is missing, so it must not be sent again blindly.
+    route = mock.post("/LeadService/CreateLead").respond(json={"CustomerNo": "00001", **OK})
 
-    with pytest.raises(EasyCarsMalformedResponse, match="LeadNumber"):
+    with pytest.raises(EasyCarsOutcomeUnknown, match="LeadNumber"):
         client.create_lead(lead())
+
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+def test_create_lead_answered_with_a_failure_status_is_outcome_unknown(mock, client, status):
+    route = mock.post("/LeadService/CreateLead").respond(status, headers={"Retry-After": "0"})
+
+    with pytest.raises(EasyCarsOutcomeUnknown, match=f"HTTP {status}"):
+        client.create_lead(lead())
+
+    assert route.call_count == 1
 
 
 def test_undocumented_code_is_an_api_error(mock, client):

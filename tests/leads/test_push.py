@@ -23,6 +23,7 @@ from wagtail_easycars.sync.leads.push import (
 
 from ..factories import CredentialFactory, DealershipFactory, EasyCarsVehicleFactory, LeadFactory, UserFactory
 from ..showroom.test_enquiry import enquiry as enquiry_form
+from .test_outcome_unknown import quiet_period_passes
 
 pytestmark = pytest.mark.django_db
 
@@ -238,6 +239,8 @@ def test_timeout_after_easycars_accepted_does_not_duplicate(
     assert lead.reconcile_after == ""  # the dealership had no LeadNumber yet
     assert lead.synced_values == {}
 
+    assert tasks.push_lead(lead.pk) == "waiting"  # EasyCars may still be working on it
+    quiet_period_passes(lead)
     assert tasks.push_lead(lead.pk) == "reconciled"
 
     lead.refresh_from_db()
@@ -256,8 +259,13 @@ def test_timeout_before_easycars_processed_is_sent_after_checking(
     lead = _enquiry(django_capture_on_commit_callbacks, dealership=dealership, vehicle=vehicle)
     assert lead.push_started_at is not None
 
-    assert tasks.push_lead(lead.pk) == "sent"
+    for _ in range(2):  # two scans, a quiet period apart, find nothing
+        quiet_period_passes(lead)
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.push_lead(lead.pk)
 
+    lead.refresh_from_db()
+    assert lead.sync_state == Lead.SyncState.SENT
     assert len(_received(easycars)) == 1
     assert easycars.control.count("LeadService/SearchContacts") == 1
 
@@ -272,7 +280,10 @@ def test_lost_answer_for_a_returning_customer_is_held_for_an_editor(
     first_number = easycars.control.leads()[0]["LeadNumber"]
     assert Lead.objects.get(pk=lead.pk).reconcile_after == first_number
 
-    assert tasks.push_lead(lead.pk) == "failed"
+    quiet_period_passes(lead)
+    assert tasks.push_lead(lead.pk) == "waiting"  # the first scan finds nothing
+    quiet_period_passes(lead)
+    assert tasks.push_lead(lead.pk) == "failed"  # nor does the second, and the customer exists
     lead.refresh_from_db()
     assert lead.sync_state == Lead.SyncState.FAILED
     assert "may already have this enquiry" in lead.sync_error
@@ -308,6 +319,10 @@ def test_worker_killed_mid_push_is_delivered_once_by_the_sweeper(
     LeadClaim.objects.filter(lead=lead).update(lease_until=timezone.now() - timedelta(seconds=1))
     Lead.objects.filter(pk=lead.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
 
+    assert tasks.sweep_pending_leads() == 1  # queued, but the create may still be in EasyCars' hands: it waits
+    assert Lead.objects.get(pk=lead.pk).sync_state == Lead.SyncState.PENDING
+    quiet_period_passes(lead)
+    LeadClaim.objects.filter(lead=lead).update(lease_until=timezone.now() - timedelta(seconds=1))  # and its retry
     assert tasks.sweep_pending_leads() == 1
 
     lead.refresh_from_db()
@@ -609,7 +624,8 @@ def test_retry_of_a_sent_lead_does_nothing(easycars, dealership, vehicle, django
 def test_retry_of_a_lead_waiting_for_its_back_off_sends_it_now(
     easycars, dealership, vehicle, django_capture_on_commit_callbacks
 ):
-    easycars.control.add_fault(CREATE, "http_error", status=503, count=4)
+    # Down before anything was sent (no token), so nothing needs checking.
+    easycars.control.add_fault("LeadService/RequestToken", "http_error", status=503, count=4)
     lead = _enquiry(django_capture_on_commit_callbacks, dealership=dealership, vehicle=vehicle)
     assert lead.sync_state == Lead.SyncState.PENDING
 

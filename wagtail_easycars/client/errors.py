@@ -54,10 +54,13 @@ class EasyCarsMalformedResponse(EasyCarsUnavailableError):
 
 
 class EasyCarsOutcomeUnknown(EasyCarsUnavailableError):
-    """A create request may have reached EasyCars but no answer came back.
+    """A create request (CreateLead, CreateQuotation) was sent and the answer does not say what happened.
 
-    The record may or may not exist now: reconcile (SearchContacts, GetLeadDetail) before
-    sending it again.
+    Raised, and never retried by the client, for a timeout or dropped connection after sending,
+    HTTP 408, 429 or any 5xx (a gateway can answer so after EasyCars did the work), Code 9, or
+    an unreadable answer. The record may or may not exist now, or may appear later: reconcile
+    (GetLeadDetail, SearchContacts) after a quiet period before sending it again. Only a refused
+    connection proves nothing was sent; that is an ordinary :class:`EasyCarsUnavailableError`.
     """
 
 

@@ -234,7 +234,7 @@ class EasyCarsClient:
                 idempotent=idempotent,
                 retries=retries,
             )
-            result = parse(data, warning)
+            result = self._parse(parse, data, warning, operation, idempotent)
         except EasyCarsUnavailableError:
             if breaker:
                 breaker.record_failure(trial)
@@ -247,6 +247,15 @@ class EasyCarsClient:
         if breaker:
             breaker.record_success(trial)
         return result
+
+    def _parse(self, parse, data, warning, operation, idempotent):
+        try:
+            return parse(data, warning)
+        except EasyCarsMalformedResponse as exc:
+            if idempotent:
+                raise
+            # EasyCars answered Code 0 or 5, so it did the work; only the answer is unreadable.
+            raise self._outcome_unknown(operation, exc.message) from None
 
     def _with_retries(self, attempt_fn, endpoint, *, idempotent=True, retries=None):
         retries = get_setting("MAX_RETRIES") if retries is None else retries
@@ -337,6 +346,8 @@ class EasyCarsClient:
         headers = {"Authorization": f"Bearer {token}"}
         try:
             response = self._send(endpoint, self._url(service, operation), num, json=payload, headers=headers)
+            if not idempotent:
+                self._check_create_status(response, operation)
             data = self._envelope(response, endpoint, sent=True, attempt=num)
             state["body"] = response.content
             return data
@@ -344,6 +355,24 @@ class EasyCarsClient:
             if exc.maybe_processed and not idempotent:
                 raise self._outcome_unknown(operation, exc.reason) from None
             raise
+
+    def _check_create_status(self, response, operation):
+        """A create answered 408, 429 or 5xx proves nothing: it is outcome-unknown, never retried.
+
+        A gateway in front of EasyCars can answer 502/503/504 (or 429) after the backend did the
+        work, and a 503 or 429 from EasyCars itself does not say it did nothing either; only a
+        refused connection (nothing sent) does, and that never gets this far.
+        """
+        status = response.status_code
+        if status in (408, 429) or status >= 500:
+            logger.warning(
+                "EasyCars %s/%s answered HTTP %s; its outcome is unknown",
+                LEAD_SERVICE,
+                operation,
+                status,
+                extra={"dealership": self.account.label, "endpoint": f"{LEAD_SERVICE}/{operation}", "code": None},
+            )
+            raise self._outcome_unknown(operation, f"HTTP {status}")
 
     def _outcome_unknown(self, operation, reason):
         return EasyCarsOutcomeUnknown(
@@ -381,8 +410,8 @@ class EasyCarsClient:
     def _envelope(self, response, endpoint, *, sent, attempt=None):
         """The JSON envelope of ``response``; transient HTTP answers raise :class:`_Transient`."""
         status = response.status_code
-        # 408/429/503 mean the request was turned away before being processed.
-        maybe_processed = sent and status not in (408, 429, 503)
+        # Only a request that was sent can have been processed (creates never reach here with 408/429/5xx).
+        maybe_processed = sent
         if status == 429:
             delay = _retry_after_seconds(response.headers.get("Retry-After"))
             if delay is not None and delay > get_setting("RETRY_AFTER_MAX"):

@@ -12,11 +12,13 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from ...client.http import EasyCarsClient
 from ...conf import get_setting
 from ...models import Lead, SyncLog
 from ..accounts import client_for
 from .outbox import enqueue_push, needs_create
 from .push import (
+    CredentialsUnreadable,
     LeadPush,
     PushContext,
     claimed_lead_ids,
@@ -59,17 +61,19 @@ def new_context():
 
 def push_lead(lead_id, *, client=None, trigger=SyncLog.Trigger.EVENT, user=None):
     """Push one pending lead now. Returns the outcome: "sent", "reconciled", "failed", "retry",
-    or why nothing was sent ("skipped", "busy", "paused", "not_applicable")."""
+    "waiting", "resend" (see :meth:`LeadPush.record`), or why nothing was sent ("skipped", "busy",
+    "paused", "not_applicable")."""
     dealership_id = Lead.objects.filter(pk=lead_id).values_list("dealership_id", flat=True).first()
     if dealership_id is None:
         return "skipped"
     context = new_context()
+    # Undecryptable credentials are recorded on the lead by prepare_pushes (no pushes come back).
     pushes, skipped = prepare_pushes(dealership_id, [lead_id], context=context, trigger=trigger, user=user)
     if not pushes:
         return next(iter(skipped), "skipped")
     own_client = client is None
     if own_client:
-        client = client_for(pushes[0].lead.dealership)
+        client = EasyCarsClient(context.account(dealership_id))
     try:
         pushes[0].send(client)
     finally:
@@ -86,8 +90,10 @@ def retry_lead(lead, user=None):
 
     Clears the failure, so an editor's fix is what gets sent. A lead held because an earlier
     create could not be reconciled is re-sent without checking again: the editor has confirmed
-    that EasyCars does not have it. The push runs in a worker after the current transaction
-    commits, never in the request. Returns True when the lead was queued.
+    that EasyCars does not have it. A pending lead still waiting to confirm that EasyCars did not
+    receive an earlier create is not sent early: its push looks again when the quiet period ends.
+    The push runs in a worker after the current transaction commits, never in the request.
+    Returns True when the lead was queued.
     """
     lead.refresh_from_db()
     if lead.sync_state == Lead.SyncState.NOT_APPLICABLE:
@@ -135,11 +141,15 @@ def push_pending_leads(dealership, *, client=None, trigger=SyncLog.Trigger.SCHED
     ids = pending_leads(dealership, include_backoff=trigger != SyncLog.Trigger.SCHEDULE)
     if not ids:
         return outcomes
+    context = new_context()
     own_client = client is None
     if own_client:
-        client = client_for(dealership)
+        try:
+            client = EasyCarsClient(context.account(dealership.pk))
+        except CredentialsUnreadable:
+            # Nothing can be sent: prepare_pushes keeps every lead pending with the reason and a back-off.
+            return prepare_pushes(dealership.pk, ids, context=context, trigger=trigger, user=user)[1]
     size = max(1, get_setting("LEAD_PUSH_CONCURRENCY"))
-    context = new_context()
     try:
         with ThreadPoolExecutor(max_workers=size, thread_name_prefix="easycars-push") as pool:
             in_flight = None
@@ -162,6 +172,7 @@ def push_pending_leads(dealership, *, client=None, trigger=SyncLog.Trigger.SCHED
 
 
 __all__ = [
+    "CredentialsUnreadable",
     "LeadPush",
     "Reconciliation",
     "UnresolvedCreate",

@@ -26,6 +26,8 @@ SYNC_OWNED_FIELDS = (
     "sync_error",
     "sync_attempts",
     "push_started_at",
+    "reconcile_misses",
+    "reconcile_checked_at",
     "synced_values",
     "reconcile_after",
     "create_unresolved",

@@ -8,6 +8,7 @@ workers never push it at once; a killed worker's claim expires and the sweeper t
 again.
 """
 
+import logging
 import random
 import uuid
 from datetime import timedelta
@@ -28,7 +29,9 @@ from ...client.errors import (
 )
 from ...client.http import redact
 from ...conf import get_setting
+from ...crypto import EncryptionKeyError, SecretDecryptionError
 from ...models import EasyCarsCredential, Lead, LeadClaim, SyncLog
+from ..accounts import account_for
 from .mapping import (
     LeadMappingError,
     MissingCustomerIdentity,
@@ -38,9 +41,13 @@ from .mapping import (
     vehicle_facts,
 )
 from .outbox import enqueue_push, has_unsynced_changes
-from .reconcile import UnresolvedCreate, reconcile_create
+from .reconcile import SCANS_BEFORE_RESEND, UnresolvedCreate, next_scan_at, quiet_period, reconcile_create
+
+logger = logging.getLogger("wagtail_easycars.leads")
 
 RETRY_SCHEDULE_PREFIX = "lead-retry:"
+#: Outcomes that keep the lead pending under a back-off claim until its next attempt.
+HELD_OUTCOMES = ("retry", "waiting")
 
 
 # Claims and retries --------------------------------------------------------------------------
@@ -97,6 +104,62 @@ def schedule_retry(lead_id, delay):
     jobs.schedule_once(f"{RETRY_SCHEDULE_PREFIX}{lead_id}", jobs.PUSH_LEAD, lead_id, when=timezone.now() + delay)
 
 
+def _local_time(lead, when):
+    local = timezone.localtime(when, lead.dealership.zoneinfo)
+    return {"time": f"{local:%H:%M}", "zone": local.tzname()}
+
+
+def not_sent_note(lead, error, delay):
+    """The editor's note on a lead that could not be sent yet and is retried after ``delay``."""
+    message = _(
+        "Not sent yet: %(error)s The next attempt is around %(time)s (%(zone)s); the lead is kept until "
+        "EasyCars accepts it."
+    ) % {"error": error, **_local_time(lead, timezone.now() + delay)}
+    return message[:2000]
+
+
+def waiting_note(lead, when, *, checked=False):
+    """The editor's note on a lead whose CreateLead may have reached EasyCars: nothing is sent before ``when``."""
+    if checked:
+        message = _(
+            "Waiting to confirm EasyCars did not receive it: EasyCars did not show this enquiry yet. It is "
+            "checked once more around %(time)s (%(zone)s), and sent again only if it is still not there."
+        )
+    else:
+        message = _(
+            "Waiting to confirm EasyCars did not receive it: an earlier attempt sent this enquiry but got no "
+            "clear answer, so EasyCars may have it. It is checked around %(time)s (%(zone)s), and sent again "
+            "only if EasyCars does not have it."
+        )
+    return message % _local_time(lead, when)
+
+
+class CredentialsUnreadable(Exception):
+    """The dealership's stored EasyCars credentials cannot be decrypted with this site's keys."""
+
+    def __str__(self):
+        return unreadable_credentials_message()
+
+
+def readable_account(credential):
+    """The client account of ``credential``; CredentialsUnreadable when this site's keys cannot decrypt it."""
+    try:
+        return account_for(credential)
+    except (SecretDecryptionError, EncryptionKeyError) as exc:
+        # The crypto message names the dealership and the key id, never a secret: for the logs.
+        logger.warning("EasyCars credentials of dealership %s cannot be decrypted: %s", credential.dealership_id, exc)
+        raise CredentialsUnreadable from None
+
+
+def unreadable_credentials_message():
+    """For editors: what is wrong and what to do (no key, id or secret in it)."""
+    return _(
+        "The EasyCars credentials cannot be read with this site's encryption key: the key they were saved "
+        "with (WAGTAIL_EASYCARS['ENCRYPTION_KEYS'] or EASYCARS_ENCRYPTION_KEY) is missing or different. "
+        "Restore that key, or enter the dealership's EasyCars credentials again."
+    )
+
+
 # Shared lookups ------------------------------------------------------------------------------
 
 
@@ -106,6 +169,7 @@ class PushContext:
     def __init__(self, vehicle_url=None):
         self._vehicle_url = vehicle_url or (lambda vehicle: None)
         self._credentials = {}
+        self._accounts = {}
         self._urls = {}
         self._highest = {}
         self.logs = []
@@ -115,6 +179,12 @@ class PushContext:
         if dealership_id not in self._credentials:
             self._credentials[dealership_id] = EasyCarsCredential.objects.filter(dealership_id=dealership_id).first()
         return self._credentials[dealership_id]
+
+    def account(self, dealership_id):
+        """The dealership's decrypted credentials for the client (once per run); see :func:`readable_account`."""
+        if dealership_id not in self._accounts:
+            self._accounts[dealership_id] = readable_account(self.credential(dealership_id))
+        return self._accounts[dealership_id]
 
     def vehicle_url(self, vehicle):
         if vehicle is None:
@@ -176,6 +246,10 @@ def prepare_pushes(dealership_id, lead_ids, *, context, trigger=SyncLog.Trigger.
                 )
             )
             return [], {"paused": count} if count else {}
+        try:
+            context.account(dealership_id)
+        except CredentialsUnreadable as exc:
+            return [], _hold_for_unreadable_credentials(pending, exc)
         existing = set(Lead.objects.filter(pk__in=lead_ids).values_list("pk", flat=True))
         token, claimed = claim_leads(sorted(existing))
         if len(claimed) < len(existing):
@@ -200,6 +274,24 @@ def prepare_pushes(dealership_id, lead_ids, *, context, trigger=SyncLog.Trigger.
     return pushes, skipped
 
 
+def _hold_for_unreadable_credentials(pending, error):
+    """Keep the leads pending with the reason, retried with back-off as if EasyCars were unavailable.
+
+    Nothing was sent, so nothing about an earlier create (``push_started_at``) changes.
+    """
+    token, claimed = claim_leads(sorted(pending.values_list("pk", flat=True)))
+    held = 0
+    for lead in pending.select_related("dealership").filter(pk__in=claimed):
+        attempts = lead.sync_attempts + 1
+        delay = retry_delay(attempts)
+        Lead.objects.filter(pk=lead.pk).update(sync_error=not_sent_note(lead, error, delay), sync_attempts=attempts)
+        hold_for_backoff(lead.pk, token, delay)
+        schedule_retry(lead.pk, delay)
+        held += 1
+    release_claims(claimed, token)  # any left (no longer pending); the back-offs are no longer owned
+    return {"retry": held} if held else {}
+
+
 def _note_creates(dealership_id, lead_ids, *, context):
     """Mark the creates about to be sent, with the highest lead number EasyCars had given us.
 
@@ -209,6 +301,8 @@ def _note_creates(dealership_id, lead_ids, *, context):
     Lead.objects.filter(pk__in=lead_ids).update(
         push_started_at=Now(),
         reconcile_after=context.highest_lead_number(dealership_id),
+        reconcile_misses=0,
+        reconcile_checked_at=None,
         create_unresolved=False,
         resend_confirmed=False,
         unsendable_fields={},
@@ -246,15 +340,22 @@ class LeadPush:
         self.customer_no = None
         self.create_sent = False
         self.plan = None
+        #: When an unknown create may next be looked for, if that is still to come: nothing is sent.
+        self.wait_until = None
         self.reconcile = None
+        self.reconciliation = None
+        self.scanned_at = None
         self.result = None
         self.adopted = None
         self.error = None
         self.outcome = None
 
     def build(self):
-        """Build the request (no writes). Returns "create" when a new CreateLead is about to go out."""
+        """Build the request (no writes). Returns "create" when a new CreateLead is about to go out,
+        "reconcile" or "wait" when an earlier one may have reached EasyCars, "update" or "invalid"."""
         lead = self.lead
+        if self.operation == "CreateLead" and lead.push_started_at and not self.confirm_resend:
+            return self._build_reconcile()
         try:
             if self.operation == "UpdateLead":
                 self.plan = build_update_request(lead.easycars_lead_number, lead.synced_values, self.values)
@@ -272,16 +373,32 @@ class LeadPush:
         except LeadMappingError as exc:
             self.error = exc
             return "invalid"
-        if lead.push_started_at and not self.confirm_resend:
-            # An earlier attempt sent CreateLead and never learnt the outcome: check first.
-            known = Lead.objects.filter(dealership_id=lead.dealership_id, easycars_lead_number__isnull=False)
-            self.reconcile = {
-                "after": lead.reconcile_after or "",
-                "known": set(known.values_list("easycars_lead_number", flat=True)),
-                "email": lead.email,
-            }
-            return "reconcile"
         return "create"
+
+    def _build_reconcile(self):
+        """An earlier attempt sent CreateLead and never learnt the outcome: look for it, never re-send here.
+
+        EasyCars is only looked at a quiet period after the send (or after the last scan that
+        found nothing), since it may finish a create after the client gave up on it.
+        """
+        lead = self.lead
+        due = next_scan_at(lead)
+        if due > timezone.now():
+            self.wait_until = due
+            return "wait"
+        known = Lead.objects.filter(dealership_id=lead.dealership_id, easycars_lead_number__isnull=False)
+        self.reconcile = {
+            "after": lead.reconcile_after or "",
+            "known": set(known.values_list("easycars_lead_number", flat=True)),
+            "email": lead.email,
+            "final": lead.reconcile_misses + 1 >= SCANS_BEFORE_RESEND,
+        }
+        try:  # only for the log of an adopted lead: the request is not sent from here
+            self.facts = vehicle_facts(lead.vehicle, self.context.vehicle_url(lead.vehicle))
+            self.request = self._create_request(lead.easycars_customer_no)
+        except LeadMappingError:
+            pass
+        return "reconcile"
 
     def _create_request(self, customer_no):
         return build_create_request(self.values, self.facts, external_id=self.lead.external_id, customer_no=customer_no)
@@ -314,17 +431,12 @@ class LeadPush:
 
     def send(self, client):
         """Talk to EasyCars; never touches the database (safe to run in a worker thread)."""
-        if self.error is not None:
+        if self.error is not None or self.wait_until is not None:
             return
         try:
             if self.reconcile is not None:
-                outcome = reconcile_create(client, self.lead.external_id, **self.reconcile)
-                if outcome.found is not None:
-                    self.adopted = outcome.found
-                    return
-                if not outcome.safe_to_resend:
-                    self.error = UnresolvedCreate()
-                    return
+                self._reconcile(client)
+                return
             if self.find_customer_by_phone:
                 self.customer_no = self._customer_no_by_phone(client)
                 self.request = self._create_request(self.customer_no)
@@ -338,21 +450,42 @@ class LeadPush:
         except Exception as exc:  # noqa: BLE001 - recorded by record(); a thread must not die silently
             self.error = exc
 
+    def _reconcile(self, client):
+        """Look for the unknown create. A re-send, if it comes to that, is a push of its own (see record())."""
+        outcome = reconcile_create(client, self.lead.external_id, **self.reconcile)
+        self.scanned_at = timezone.now()
+        if outcome.found is not None:
+            self.adopted = outcome.found
+        elif outcome.look_again or outcome.safe_to_resend:
+            self.reconciliation = outcome
+        else:
+            self.error = UnresolvedCreate()
+
     # Phase 3: database ------------------------------------------------------------------------
 
     def record(self):
-        """Store the outcome; returns ``"sent"``, ``"reconciled"``, ``"failed"`` or ``"retry"``."""
+        """Store the outcome: ``"sent"``, ``"reconciled"``, ``"failed"``, ``"retry"`` (back-off),
+        ``"waiting"`` (a create that may have reached EasyCars, not looked for yet or not found yet)
+        or ``"resend"`` (not found twice: queued to be sent afresh)."""
         if isinstance(self.error, LeadMappingError | EasyCarsApiError | UnresolvedCreate):
             self.outcome = self._record_failure()
+        elif isinstance(self.error, EasyCarsOutcomeUnknown):
+            self.outcome = self._record_unknown()
         elif self.error is not None:
             self.outcome = self._record_retry()
+        elif self.wait_until is not None:
+            self.outcome = self._record_wait()
+        elif self.reconciliation is not None and self.reconciliation.look_again:
+            self.outcome = self._record_miss()
+        elif self.reconciliation is not None:
+            self.outcome = self._record_resend()
         elif self.adopted is not None:
             self.outcome = self._record_success(self.adopted.lead_number, self.adopted.customer_no, "reconciled")
         else:
             number = self.result.lead_number if self.result else self.lead.easycars_lead_number
             customer_no = self.result.customer_no if self.result else None
             self.outcome = self._record_success(number, customer_no, "sent")
-        if self.outcome != "retry":
+        if self.outcome not in HELD_OUTCOMES:
             self.context.released.append((self.lead.pk, self.token))
         return self.outcome
 
@@ -374,6 +507,8 @@ class LeadPush:
             "unsendable_fields": unsendable,
             # EasyCars has the lead: nothing is left to reconcile or confirm.
             "reconcile_after": None,
+            "reconcile_misses": 0,
+            "reconcile_checked_at": None,
             "create_unresolved": False,
             "resend_confirmed": False,
             "sync_state": Lead.SyncState.SENT,
@@ -430,27 +565,72 @@ class LeadPush:
     def _record_retry(self):
         attempts = self.lead.sync_attempts + 1
         delay = retry_delay(attempts)
-        when = timezone.localtime(timezone.now() + delay, self.lead.dealership.zoneinfo)
-        message = _(
-            "Not sent yet: %(error)s The next attempt is around %(time)s (%(zone)s); the lead is kept until "
-            "EasyCars accepts it."
-        ) % {"error": self.error, "time": f"{when:%H:%M}", "zone": when.tzname()}
-        updates = {"sync_error": message[:2000], "sync_attempts": attempts}
-        nothing_sent = (
-            isinstance(self.error, EasyCarsUnavailableError | EasyCarsAuthenticationError)
-            and not isinstance(self.error, EasyCarsOutcomeUnknown)
-            and self.reconcile is None
-        )
+        updates = {"sync_error": not_sent_note(self.lead, self.error, delay), "sync_attempts": attempts}
+        refused_before_sending = isinstance(
+            self.error, EasyCarsUnavailableError | EasyCarsAuthenticationError
+        ) and not isinstance(self.error, EasyCarsOutcomeUnknown)
+        nothing_sent = self.reconcile is None and (not self.create_sent or refused_before_sending)
         if self.operation == "CreateLead" and nothing_sent:
-            # The create never reached EasyCars (no connection, turned away, open breaker), so the
-            # next attempt need not reconcile. Otherwise push_started_at stays and it will.
+            # The create never reached EasyCars (connection refused, token or breaker stopped it
+            # first), so the next attempt need not reconcile. Otherwise push_started_at stays and it will.
             updates["push_started_at"] = None
         Lead.objects.filter(pk=self.lead.pk).update(**updates)
         if not isinstance(self.error, EasyCarsCircuitOpen):  # nothing was sent: no log entry
             self._log(SyncLog.Status.FAILED, error=str(self.error))
+        self._hold(delay)
+        return "retry"
+
+    def _hold(self, delay):
+        """Keep the lead for its next attempt after ``delay``: a back-off claim and a ONCE schedule."""
         hold_for_backoff(self.lead.pk, self.token, delay)
         schedule_retry(self.lead.pk, delay)
-        return "retry"
+
+    def _record_unknown(self):
+        """CreateLead was sent and the answer proves nothing: not sent again before it has been looked for."""
+        delay = quiet_period()
+        Lead.objects.filter(pk=self.lead.pk).update(
+            sync_error=waiting_note(self.lead, timezone.now() + delay),
+            sync_attempts=F("sync_attempts") + 1,
+        )
+        self._log(SyncLog.Status.FAILED, error=str(self.error))
+        self._hold(delay)
+        return "waiting"
+
+    def _record_wait(self):
+        """The quiet period of an unknown create has not passed: nothing was sent; try again when it has."""
+        delay = max(self.wait_until - timezone.now(), timedelta(seconds=1))
+        Lead.objects.filter(pk=self.lead.pk).update(
+            sync_error=waiting_note(self.lead, self.wait_until, checked=bool(self.lead.reconcile_misses))
+        )
+        self._hold(delay)
+        return "waiting"
+
+    def _record_miss(self):
+        """The scan found nothing, but EasyCars may still be working on it: look once more, a quiet period on."""
+        delay = quiet_period()
+        Lead.objects.filter(pk=self.lead.pk).update(
+            reconcile_misses=F("reconcile_misses") + 1,
+            reconcile_checked_at=self.scanned_at,
+            sync_error=waiting_note(self.lead, self.scanned_at + delay, checked=True),
+        )
+        self._hold(delay)
+        return "waiting"
+
+    def _record_resend(self):
+        """Two scans a quiet period apart found nothing and no customer: EasyCars never got it.
+
+        The create is not sent from this push: it goes out from a fresh one, which commits a new
+        ``push_started_at`` before sending (so a lost answer to the re-send is waited for too).
+        """
+        Lead.objects.filter(pk=self.lead.pk).update(
+            push_started_at=None,
+            reconcile_misses=0,
+            reconcile_checked_at=None,
+            sync_error=_("EasyCars did not receive this enquiry (checked twice); it is being sent again."),
+        )
+        lead_id = self.lead.pk
+        transaction.on_commit(lambda: enqueue_push(lead_id))
+        return "resend"
 
     def _log(self, status, *, lead_number=None, error="", note=""):
         now = timezone.now()

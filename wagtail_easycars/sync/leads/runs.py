@@ -11,11 +11,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ... import jobs
+from ...client.http import EasyCarsClient
 from ...conf import get_setting
 from ...models import Dealership, EasyCarsCredential, Lead, SyncLog
 from .. import runs
-from .delivery import claimed_lead_ids, client_for, push_pending_leads
+from .delivery import claimed_lead_ids, push_pending_leads
 from .outbox import enqueue_push
+from .push import CredentialsUnreadable, readable_account
 from .refresh import RefreshStopped, refresh_leads
 
 logger = logging.getLogger("wagtail_easycars.leads")
@@ -43,7 +45,12 @@ def run_lead_sync(log_id):
         return recorder.finish(error_message=_("EasyCars syncing is turned off for this dealership."))
     trigger = log.trigger if log.trigger != SyncLog.Trigger.EVENT else SyncLog.Trigger.SCHEDULE
     try:
-        with client_for(dealership) as client:
+        account = readable_account(credential)
+    except CredentialsUnreadable as exc:
+        # Nothing can be sent or refreshed; the leads keep their state (their own pushes back off).
+        return recorder.finish(error_message=str(exc))
+    try:
+        with EasyCarsClient(account) as client:
             pushed = push_pending_leads(dealership, client=client, trigger=trigger, user=log.triggered_by)
             recorder.flush(force=True)
             log.response_summary = {"pushed": pushed}
@@ -77,6 +84,16 @@ def _warn_about_pushes(recorder, pushed):
                 retry,
             )
             % {"count": retry}
+        )
+    if waiting := pushed.get("waiting"):
+        recorder.add_warning(
+            ngettext(
+                "%(count)s lead is waiting to confirm EasyCars did not receive it; it is sent again only if not.",
+                "%(count)s leads are waiting to confirm EasyCars did not receive them; they are sent again only "
+                "if not.",
+                waiting,
+            )
+            % {"count": waiting}
         )
 
 
