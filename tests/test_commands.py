@@ -168,8 +168,12 @@ def test_set_with_nothing_to_change_says_so():
     ("args", "message"),
     [
         (["--account-number", "EC" + "1" * 30], "--account-number (or EASYCARS_ACCOUNT_NUMBER) must be at most 20"),
-        (["--client-secret", "has a space"], "--client-secret (or EASYCARS_CLIENT_SECRET) must be at most 100"),
+        (["--client-secret", "has a space"], "--client-secret (or EASYCARS_CLIENT_SECRET) was not saved. Remove the"),
         (["--client-secret", "   "], "--client-secret (or EASYCARS_CLIENT_SECRET) is empty"),
+        # A byte that is not UTF-8 on the command line arrives as a lone surrogate (surrogateescape).
+        (["--client-id", "abc\udcffdef"], "--client-id (or EASYCARS_CLIENT_ID) was not saved. Remove the control"),
+        (["--account-secret", "abc\x1bdef"], "--account-secret (or EASYCARS_ACCOUNT_SECRET) was not saved."),
+        (["--account-number", "EC\u200b0001"], "--account-number (or EASYCARS_ACCOUNT_NUMBER) was not saved."),
     ],
 )
 def test_set_rejects_bad_values_without_echoing_them(args, message):
@@ -199,6 +203,29 @@ def test_set_without_an_encryption_key_explains_and_stores_nothing(settings, mon
     with pytest.raises(CommandError, match="EASYCARS_ENCRYPTION_KEY"):
         set_all("north")
     assert not EasyCarsCredential.objects.exists()
+
+
+def test_set_of_some_values_under_a_key_that_cannot_read_the_rest_changes_nothing(settings):
+    credential = CredentialFactory(dealership=DealershipFactory(slug="north"))
+    before = [getattr(credential, f"{field}_encrypted") for field in ("client_id", "account_secret")]
+    with_keys(settings, **{"test-1": KEY_B})  # the same id, another key
+    with pytest.raises(CommandError) as excinfo:
+        credentials("set", "--dealership", "north", "--client-secret", CLIENT_SECRET)
+    message = str(excinfo.value)
+    assert "cannot be read with this site's encryption key: give all four values" in message
+    assert "Nothing was changed." in message
+    assert_no_secret(message)
+    credential.refresh_from_db()
+    assert [getattr(credential, f"{field}_encrypted") for field in ("client_id", "account_secret")] == before
+
+
+def test_set_of_all_four_values_replaces_credentials_no_key_can_read(settings):
+    CredentialFactory(dealership=DealershipFactory(slug="north"))
+    with_keys(settings, **{"test-1": KEY_B})
+    set_all("north")
+    credential = EasyCarsCredential.objects.get()
+    assert (credential.client_id, credential.account_secret) == (CLIENT_ID, ACCOUNT_SECRET)
+    assert {crypto.key_id_of(credential.client_secret_encrypted)} == {"test-1"}
 
 
 # show / delete ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from wagtail.log_actions import log
 
 from ... import crypto
 from ...models import Dealership, EasyCarsCredential
+from ...models.credentials import secret_value_problem
 from ...sync.accounts import account_for
 
 #: (field, option, environment variable, maximum length per the EasyCars contract)
@@ -110,9 +111,12 @@ class Command(BaseCommand):
             value = value.strip()
             if not value:
                 raise CommandError(f"{option} (or {env_var}) is empty.")
-            if len(value) > max_length or any(ch.isspace() for ch in value):
-                # Never echo the value: it may be a secret pasted into the wrong option.
-                raise CommandError(f"{option} (or {env_var}) must be at most {max_length} characters with no spaces.")
+            # Never echo the value: it may be a secret pasted into the wrong option.
+            if len(value) > max_length:
+                raise CommandError(f"{option} (or {env_var}) must be at most {max_length} characters.")
+            problem = secret_value_problem(value)
+            if problem:
+                raise CommandError(f"{option} (or {env_var}) was not saved. {problem}")
             values[field] = value
         return values
 
@@ -142,7 +146,7 @@ class Command(BaseCommand):
             if not changed and not created:
                 self.stdout.write(f"Nothing to change for {dealership.slug}: give at least one option to update.")
                 return
-            credential.set_secrets(**secrets)
+            self._set_secrets(credential, secrets)
             credential.updated_by = None
             credential.save()
             log(
@@ -158,6 +162,17 @@ class Command(BaseCommand):
                 f"changed: {', '.join(sorted(changed))}."
             )
         )
+
+    def _set_secrets(self, credential, secrets):
+        """All four under the current key, or a CommandError when a kept value cannot be read."""
+        try:
+            credential.set_secrets(**secrets)
+        except crypto.SecretDecryptionError as exc:
+            options = ", ".join(option for _, option, _, _ in SECRET_OPTIONS)
+            raise CommandError(
+                f"{exc} The stored credentials cannot be read with this site's encryption key: give all four "
+                f"values ({options}) to replace them, or fix the key (see docs/keys.md). Nothing was changed."
+            ) from None
 
     # show / delete / test ------------------------------------------------------------------
 
