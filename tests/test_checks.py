@@ -1,13 +1,17 @@
 """System checks: a misconfiguration is reported by `manage.py check` with what exactly to set."""
 
 import base64
+import io
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.db import OperationalError
 
+from tests.factories import CredentialFactory, DealershipFactory
 from wagtail_easycars import checks, crypto
+from wagtail_easycars.models import EasyCarsCredential
 
 
 def messages(check, level_id=None):
@@ -123,5 +127,81 @@ def test_the_cache_alias_must_name_a_configured_cache(settings):
     assert "'easycars', which is not in CACHES" in error.msg
 
 
+@pytest.mark.django_db
 def test_the_test_settings_pass_every_check():
+    CredentialFactory()
     call_command("check", fail_level="WARNING")
+
+
+# W004: stored credentials these keys cannot read ---------------------------------------------
+
+OTHER_KEY = base64.b64encode(b"o" * 32).decode()
+
+
+@pytest.mark.django_db
+def test_readable_credentials_pass(settings):
+    CredentialFactory()
+    assert messages(checks.check_stored_credentials) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("keys", "why"),
+    [
+        ({"other": OTHER_KEY}, "written with key 'test-1', which is not configured"),
+        ({"test-1": OTHER_KEY}, "the client id does not decrypt: the key configured under its id is another key"),
+    ],
+    ids=["key missing", "key replaced"],
+)
+def test_credentials_the_keys_cannot_read_are_a_warning_naming_the_dealership(settings, keys, why):
+    credential = CredentialFactory(dealership=DealershipFactory(slug="north"))
+    CredentialFactory(dealership=DealershipFactory(slug="south"))
+    with_keys(settings, keys)
+    [warning] = messages(checks.check_stored_credentials)
+    assert warning.id == "wagtail_easycars.W004"
+    assert not warning.is_serious()
+    assert f"credentials of 2 dealership(s): north ({why}); south" in warning.msg
+    assert "docs/keys.md" in warning.hint
+    for value in ("00000000-0000-0000-0000-000000000002", "00000000-0000-0000-0000-000000000003"):
+        assert value not in warning.msg + warning.hint
+    assert credential.client_secret_encrypted not in warning.msg
+
+
+@pytest.mark.django_db
+def test_a_value_in_no_known_format_is_named(settings):
+    credential = CredentialFactory(dealership=DealershipFactory(slug="north"))
+    EasyCarsCredential.objects.filter(pk=credential.pk).update(account_secret_encrypted="plaintext-by-mistake")
+    [warning] = messages(checks.check_stored_credentials)
+    assert "north (a value is not in a known format)" in warning.msg
+    assert "plaintext-by-mistake" not in warning.msg
+
+
+@pytest.mark.django_db
+def test_the_check_reads_a_bounded_number_of_rows_and_decrypts_one_value_each(settings, monkeypatch):
+    for slug in ("a", "b", "c"):
+        CredentialFactory(dealership=DealershipFactory(slug=slug))
+    with_keys(settings, {"test-1": OTHER_KEY})
+    monkeypatch.setattr(checks, "CREDENTIAL_CHECK_LIMIT", 2)
+    calls = []
+    decrypt = crypto.decrypt
+    monkeypatch.setattr(crypto, "decrypt", lambda *args, **kwargs: calls.append(1) or decrypt(*args, **kwargs))
+    [warning] = messages(checks.check_stored_credentials)
+    assert "of 2 dealership(s): a (" in warning.msg
+    assert len(calls) == 2
+
+
+def test_without_a_database_to_read_the_check_passes(monkeypatch):
+    def no_table(keyring):
+        raise OperationalError("no such table: wagtail_easycars_easycarscredential")
+
+    monkeypatch.setattr(checks, "_unreadable_credentials", no_table)
+    assert messages(checks.check_stored_credentials) == []
+
+
+@pytest.mark.django_db
+def test_manage_py_check_shows_the_warning(settings):
+    CredentialFactory(dealership=DealershipFactory(slug="north"))
+    with_keys(settings, {"other": OTHER_KEY})
+    out, err = io.StringIO(), io.StringIO()
+    call_command("check", stdout=out, stderr=err)
+    assert "wagtail_easycars.W004" in out.getvalue() + err.getvalue()

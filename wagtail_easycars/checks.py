@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
+from django.db import DatabaseError, transaction
 
 from . import crypto
 from .conf import DEFAULTS, get_setting
@@ -14,6 +15,76 @@ def check_encryption_keys(app_configs, **kwargs):
     except crypto.EncryptionKeyError as exc:
         return [Error(str(exc), id="wagtail_easycars.E001")]
     return []
+
+
+#: How many credential rows ``check_stored_credentials`` reads: it runs with every management command.
+CREDENTIAL_CHECK_LIMIT = 200
+#: How many unreadable dealerships the warning names.
+CREDENTIAL_CHECK_NAMED = 10
+
+
+@register()
+def check_stored_credentials(app_configs, **kwargs):
+    """W004: the configured keys cannot read some stored credentials, so their syncs fail.
+
+    Cheap: the key ids in the stored values against the keyring, then one decryption per row,
+    for at most ``CREDENTIAL_CHECK_LIMIT`` rows. Names dealerships and key ids, never a value.
+    """
+    try:
+        keyring = crypto.load_keyring()
+    except crypto.EncryptionKeyError:
+        return []  # E001 says what to set
+    try:
+        unreadable = _unreadable_credentials(keyring)
+    except DatabaseError:
+        return []  # no tables yet (before migrate) or no database to reach: nothing stored to check
+    if not unreadable:
+        return []
+    return [
+        Warning(
+            f"The configured encryption keys cannot read the stored EasyCars credentials of {len(unreadable)} "
+            f"dealership(s): {'; '.join(unreadable[:CREDENTIAL_CHECK_NAMED])}"
+            + ("; …" if len(unreadable) > CREDENTIAL_CHECK_NAMED else "")
+            + ". Their syncs fail, and saving part of their credentials is refused.",
+            hint="Configure the key that wrote them (docs/keys.md), or enter all four values again in the "
+            "EasyCars settings of the admin or with manage.py easycars_credentials set.",
+            id="wagtail_easycars.W004",
+        )
+    ]
+
+
+def _unreadable_credentials(keyring):
+    """``"<slug> (<why>)"`` for each of the first rows whose values these keys cannot read."""
+    from .models import EasyCarsCredential
+
+    with transaction.atomic():
+        rows = list(EasyCarsCredential.objects.select_related("dealership").order_by("pk")[:CREDENTIAL_CHECK_LIMIT])
+    problems = []
+    for credential in rows:
+        why = _why_unreadable(credential, keyring)
+        if why:
+            problems.append(f"{credential.dealership.slug} ({why})")
+    return problems
+
+
+def _why_unreadable(credential, keyring):
+    """Why this process cannot read the credential's values, or None; the key ids first, then one decryption."""
+    from .models.credentials import SECRET_FIELDS
+
+    tokens = {field: getattr(credential, f"{field}_encrypted") for field in SECRET_FIELDS}
+    stored = {field: token for field, token in tokens.items() if token}
+    key_ids = {crypto.key_id_of(token) for token in stored.values()}
+    if None in key_ids:
+        return "a value is not in a known format"
+    missing = sorted(key_ids - set(keyring))
+    if missing:
+        return f"written with key {', '.join(repr(key_id) for key_id in missing)}, which is not configured"
+    for field in list(stored)[:1]:
+        try:
+            getattr(credential, field)
+        except crypto.SecretDecryptionError:
+            return f"the {field.replace('_', ' ')} does not decrypt: the key configured under its id is another key"
+    return None
 
 
 @register()
