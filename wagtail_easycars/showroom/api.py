@@ -10,8 +10,11 @@ request (``?dealership=<slug>``, else the dealership linked to the request's Sit
 filters and sort orders (``?make=Mazda&price_max=30000&sort=price_asc``).
 """
 
+import logging
+
 from django.http import Http404
 from rest_framework import serializers
+from rest_framework.response import Response
 from wagtail.api import APIField
 from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.v2.views import BaseAPIViewSet
@@ -21,6 +24,9 @@ from ..models import Dealership, Vehicle
 from .filters import VehicleFilterSet
 from .photos import photo_source
 from .queries import listed_vehicles, photos_prefetch, public_vehicles
+
+#: Django's logger of failed requests: a site's error reporting still hears of an unexpected error.
+request_logger = logging.getLogger("django.request")
 
 
 class PhotosField(serializers.Field):
@@ -171,6 +177,19 @@ class VehiclesAPIViewSet(BaseAPIViewSet):
             errors = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items())
             raise BadRequestError(errors)
         return filterset.qs
+
+    def handle_exception(self, exc):
+        """Wagtail's JSON 400 and 404, DRF's JSON errors, and a logged JSON 500 for anything unexpected."""
+        try:
+            return super().handle_exception(exc)
+        except Exception as unexpected:
+            request_logger.error(
+                "Internal Server Error: %s",
+                self.request.path,
+                exc_info=(type(unexpected), unexpected, unexpected.__traceback__),
+                extra={"status_code": 500, "request": self.request._request},
+            )
+            return Response({"message": "internal server error"}, status=500)
 
     def get_object(self):
         try:
