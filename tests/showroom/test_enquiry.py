@@ -5,6 +5,7 @@ from django.test import Client
 
 from tests.factories import VehicleFactory
 from wagtail_easycars.models import Lead, Vehicle
+from wagtail_easycars.showroom.forms import EnquiryForm
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +134,40 @@ def test_sold_vehicle_takes_no_enquiry(client, listing_page, vehicle):
 
     assert response.status_code == 200
     assert not Lead.objects.exists()
+
+
+# Characters nobody types -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"name": "Alex\x1b[31m Shopper"},
+        {"name": "Alex\x00Shopper"},
+        {"phone": "0400\x07123456"},
+        {"message": "Is it\x0b still available?"},
+        {"message": "Nul\x00 in the message"},
+    ],
+    ids=repr,
+)
+def test_control_characters_are_a_form_error_and_nothing_is_stored(client, listing_page, vehicle, overrides):
+    response = client.post(f"/vehicles/{vehicle.slug}/", enquiry(**overrides))
+
+    assert response.status_code == 200
+    assert 'aria-invalid="true"' in response.content.decode()
+    assert not Lead.objects.exists()
+
+
+def test_line_breaks_and_tabs_in_the_message_are_kept(client, listing_page, vehicle):
+    client.post(f"/vehicles/{vehicle.slug}/", enquiry(message="Hello,\r\n\tis it still available?"))
+
+    assert Lead.objects.get().message == "Hello,\r\n\tis it still available?"
+
+
+@pytest.mark.parametrize("field", ["name", "message"])
+def test_a_lone_surrogate_is_a_form_error(vehicle, field):
+    """A form post cannot carry one (the body is decoded with replacement); a site feeding JSON to the form can."""
+    form = EnquiryForm(enquiry(**{field: "Alex \ud800"}), vehicle=vehicle)
+
+    assert not form.is_valid()
+    assert field in form.errors

@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+import unicodedata
 
 from django import forms
 from django.core.cache import caches
@@ -13,6 +14,25 @@ from ..models import Lead
 
 PHONE_RE = re.compile(r"^\+?[\d\s().-]{6,20}$")
 RATE_LIMIT_WINDOW = 60 * 60  # ENQUIRY_RATE_LIMIT is per hour
+#: Line breaks and tabs a shopper may type in the message; no other control character is kept.
+MESSAGE_WHITESPACE = "\t\n\r"
+
+
+def _control_characters_validator(allowed=""):
+    """A validator refusing control characters (bar ``allowed``) and lone surrogates.
+
+    They are never typed by a person; stored, they would reach the dealer's EasyCars lead as garbage.
+    NUL is left to Django's own validator, so it is not reported twice.
+    """
+
+    def validate(value):
+        for char in value:
+            if char in allowed or char == "\x00":
+                continue
+            if unicodedata.category(char) in ("Cc", "Cs"):
+                raise ValidationError(_("Remove the control characters from this field."), code="control_characters")
+
+    return validate
 
 
 class EnquiryForm(forms.ModelForm):
@@ -63,6 +83,9 @@ class EnquiryForm(forms.ModelForm):
         if vehicle is not None and not self.is_bound:
             self.initial.setdefault("message", _("Hi, I'm interested in the %(title)s.") % {"title": vehicle.title})
         self.fields["phone"].widget.input_type = "tel"
+        for name in ("name", "email", "phone", "message"):
+            allowed = MESSAGE_WHITESPACE if name == "message" else ""
+            self.fields[name].validators.append(_control_characters_validator(allowed))
 
     def clean_phone(self):
         phone = self.cleaned_data["phone"].strip()
