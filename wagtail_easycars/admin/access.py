@@ -23,6 +23,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from wagtail.images import get_image_model
 from wagtail.permission_policies.base import ModelPermissionPolicy
+from wagtail.permissions import policy_registry
 
 from ..models import Dealership, DealershipMembership, EasyCarsCredential, SyncLog, VehicleImage
 
@@ -127,9 +128,7 @@ def gallery_images_for(user, dealership, vehicle=None):
     plus the vehicle's own photos (kept on save whatever those permissions say), but never a photo
     of another dealership's vehicle, whoever asks.
     """
-    # Not at module level: Wagtail warns when its image permissions load before the app registry.
-    from wagtail.images.permissions import permission_policy as images
-
+    images = policy_registry.get_by_type(get_image_model())
     usable = Q(pk__in=images.instances_user_has_any_permission_for(user, ["choose"]).values("pk"))
     if vehicle is not None and vehicle.pk is not None:
         usable |= Q(pk__in=VehicleImage.objects.filter(vehicle=vehicle, image__isnull=False).values("image_id"))

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils.functional import cached_property, classproperty
 from django.utils.translation import gettext_lazy
+from django.views.generic import View
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
@@ -151,6 +152,13 @@ class ChosenMultipleView(chooser_views.SnippetChosenMultipleView):
         return scoped_queryset_for_model(self.model_class, self.request.user).filter(pk__in=pks)
 
 
+class NoCreationView(View):
+    """The choosers create nothing (they have no creation form, and Wagtail's view fails without one)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        raise Http404("This chooser does not create objects.")
+
+
 class ScopedChooserViewSet(chooser_views.SnippetChooserViewSet):
     """The snippet chooser (e.g. the lead's vehicle field) lists and returns only the user's objects."""
 
@@ -158,6 +166,7 @@ class ScopedChooserViewSet(chooser_views.SnippetChooserViewSet):
     choose_results_view_class = ChooseResultsView
     chosen_view_class = ChosenView
     chosen_multiple_view_class = ChosenMultipleView
+    create_view_class = NoCreationView
 
 
 class DealershipScopedViewSetMixin:
