@@ -23,8 +23,9 @@ SECRETS = (
 )
 
 
-def make_sync_admin(*dealerships, permissions=SYNC_PERMISSIONS):
-    return make_editor(*dealerships, permissions=permissions)
+def make_sync_admin(*dealerships, permissions=SYNC_PERMISSIONS, role="admin"):
+    """A member of ``dealerships`` with ``role`` there (``"admin"`` or ``"staff"``) and ``permissions``."""
+    return make_editor(*dealerships, permissions=permissions, role=role)
 
 
 def assert_no_secrets(response, *extra):
@@ -36,10 +37,13 @@ def assert_no_secrets(response, *extra):
 
 @pytest.fixture
 def admin_of(client):
-    """``admin_of(dealership, ...)``: a logged-in client for a member with every EasyCars permission."""
+    """``admin_of(dealership, ...)``: a logged-in client for a member with every EasyCars permission.
 
-    def login(*dealerships, permissions=SYNC_PERMISSIONS):
-        user = make_sync_admin(*dealerships, permissions=permissions)
+    ``role="staff"`` makes them staff instead of admin of those dealerships.
+    """
+
+    def login(*dealerships, permissions=SYNC_PERMISSIONS, role="admin"):
+        user = make_sync_admin(*dealerships, permissions=permissions, role=role)
         client.force_login(user)
         client.user = user
         return client

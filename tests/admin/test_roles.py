@@ -431,6 +431,29 @@ def login(client, user):
     return client
 
 
+def test_staff_cannot_read_test_pause_resume_or_delete_credentials(admin_of):
+    """Issue 12, item 4 as reported: a staff member could do all of these."""
+    credential = CredentialFactory()
+    staff = admin_of(credential.dealership, role="staff")
+    api_url = reverse(f"{ADMIN_NS}:api_credentials")
+
+    answers = [
+        staff.get(api_url),
+        staff.post(reverse(f"{ADMIN_NS}:api_credentials_test"), {}),
+        staff.delete(reverse(f"{ADMIN_NS}:api_credential_detail", args=[credential.pk])),
+    ]
+    screens = [
+        staff.get(reverse(f"{ADMIN_NS}:settings")),
+        staff.post(reverse(f"{ADMIN_NS}:settings_pause")),
+        staff.post(reverse(f"{ADMIN_NS}:settings_resume")),
+        staff.post(reverse(f"{ADMIN_NS}:settings_delete")),
+    ]
+
+    assert [(answer.status_code, answer.json()["code"]) for answer in answers] == [(403, "permission_denied")] * 3
+    assert all(denied_by_wagtail(response) for response in screens)
+    assert EasyCarsCredential.objects.get(pk=credential.pk).is_active
+
+
 def test_staff_of_bravo_cannot_pick_bravo_on_the_settings_screen(client, worlds, users):
     both = login(client, users["both"])
 

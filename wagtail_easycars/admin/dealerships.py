@@ -96,7 +96,10 @@ class DealershipViewSet(SnippetViewSet):
             "memberships",
             heading=_("Members"),
             label=_("Member"),
-            help_text=_("Admins manage the dealership's EasyCars settings; staff work with its vehicles and leads."),
+            help_text=_(
+                "Admins also manage the dealership's EasyCars settings (credentials, pause, resume); staff work "
+                "with its vehicles and leads, follow its syncs and may start one."
+            ),
             panels=[FieldPanel("user"), FieldPanel("role")],
         ),
     ]
