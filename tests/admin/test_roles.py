@@ -511,6 +511,14 @@ def test_admin_of_alpha_pauses_alpha_but_not_bravo(client, worlds, users):
     assert EasyCarsCredential.objects.get(dealership=worlds["bravo"].dealership).is_active
 
 
+def test_a_screen_refused_for_the_role_says_why(client, worlds, users):
+    both = login(client, users["both"])
+
+    response = both.get(reverse(f"{ADMIN_NS}:settings") + "?dealership=bravo", follow=True)
+
+    assert "Your role at Bravo Motors does not allow this: ask one of its admins." in body_of(response)
+
+
 def test_staff_dashboard_has_sync_buttons_but_no_settings(client, worlds, users):
     staff = login(client, users["staff"])
 

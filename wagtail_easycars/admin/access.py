@@ -19,8 +19,10 @@ from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Q
 from django.http import Http404
+from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from wagtail.admin import messages
 from wagtail.images import get_image_model
 from wagtail.permission_policies.base import ModelPermissionPolicy
 from wagtail.permissions import policy_registry
@@ -83,21 +85,25 @@ def can(user, action, dealership):
     return dealership is not None and dealerships_for(user, action).filter(pk=dealership.pk).exists()
 
 
+class RoleRefused(PermissionDenied):
+    """The user belongs to the dealership, but their role there does not allow the action (a 403 that says so)."""
+
+
 def require(user, action, dealership):
     """Return ``dealership`` if ``user`` may do ``action`` there.
 
-    Raises Http404 when the user does not belong to it, PermissionDenied when their role there is
-    too small (or they lack the action's Django permission).
+    Raises Http404 when the user does not belong to it, RoleRefused when their role there is too
+    small (or they lack the action's Django permission).
     """
     if role_in(user, dealership) is None:
         raise Http404("No such dealership.")
     if not can(user, action, dealership):
-        raise PermissionDenied(role_refusal(dealership))
+        raise RoleRefused(role_refusal(dealership))
     return dealership
 
 
 def role_refusal(dealership):
-    """The message of a refusal for the user's role (the admin API's 403 says it)."""
+    """The message of a refusal for the user's role (screens and the admin API's 403 say it)."""
     return _("Your role at %(dealership)s does not allow this: ask one of its admins.") % {"dealership": dealership}
 
 
@@ -238,7 +244,7 @@ def resolve_dealership(request, action=None):
             return dealership
     dealership = allowed.first()
     if dealership is None and action is not None and dealerships_for(user).exists():
-        raise PermissionDenied(_("Your role at your dealerships does not allow this."))
+        raise RoleRefused(_("Your role at your dealerships does not allow this: ask one of their admins."))
     return dealership
 
 
@@ -250,6 +256,17 @@ class DealershipContextMixin:
     """
 
     dealership_action = None
+
+    def dispatch(self, request, *args, **kwargs):
+        # Wagtail answers any PermissionDenied with a bare "Sorry, you do not have permission";
+        # a refusal for the role says which dealership and what to do.
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except RoleRefused as exc:
+            if request.headers.get("x-requested-with") == "XMLHttpRequest":
+                raise
+            messages.error(request, str(exc))
+            return redirect("wagtailadmin_home")
 
     @cached_property
     def dealership(self):
