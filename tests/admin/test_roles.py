@@ -814,6 +814,17 @@ def test_photo_inline_keeps_the_vehicles_own_photos_without_image_permissions(cl
     assert response.status_code == 302, photo_errors(response)
 
 
+def test_a_vehicle_moved_to_another_of_the_users_dealerships_keeps_its_own_photos(client, gallery):
+    [own] = add_photos(gallery.vehicle)
+    login(client, member({gallery.alpha: STAFF, gallery.bravo: STAFF}))
+    data = {**vehicle_form_data(gallery.vehicle, [own.image.pk]), "dealership": gallery.bravo.pk}
+
+    response = client.post(reverse(f"{VEHICLES}:edit", args=[gallery.vehicle.pk]), data)
+
+    assert response.status_code == 302, photo_errors(response)
+    assert Vehicle.objects.get(pk=gallery.vehicle.pk).dealership == gallery.bravo
+
+
 def test_superuser_cannot_put_bravos_photo_on_alphas_vehicle_either(client, gallery):
     login(client, SuperuserFactory())
 

@@ -136,9 +136,10 @@ def gallery_images_for(user, dealership, vehicle=None):
     """
     images = policy_registry.get_by_type(get_image_model())
     usable = Q(pk__in=images.instances_user_has_any_permission_for(user, ["choose"]).values("pk"))
+    foreign = VehicleImage.objects.filter(image__isnull=False).exclude(vehicle__dealership=dealership)
     if vehicle is not None and vehicle.pk is not None:
         usable |= Q(pk__in=VehicleImage.objects.filter(vehicle=vehicle, image__isnull=False).values("image_id"))
-    foreign = VehicleImage.objects.filter(image__isnull=False).exclude(vehicle__dealership=dealership)
+        foreign = foreign.exclude(vehicle=vehicle)  # its own photos move with it to another dealership
     return get_image_model().objects.filter(usable).exclude(pk__in=foreign.values("image_id"))
 
 
