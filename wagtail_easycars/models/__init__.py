@@ -5,6 +5,7 @@ from .credentials import EasyCarsCredential
 from .dealerships import Dealership, DealershipMembership
 from .history import FieldChange
 from .leads import Lead, LeadClaim
+from .rate_limits import EnquiryRateCounter
 from .sync_log import SyncLease, SyncLog
 from .vehicles import BrokenPhotoURL, PotentialDuplicate, Vehicle, VehicleConflict, VehicleImage
 
@@ -14,6 +15,7 @@ __all__ = [
     "DealershipLogEntry",
     "DealershipMembership",
     "EasyCarsCredential",
+    "EnquiryRateCounter",
     "FieldChange",
     "Lead",
     "LeadClaim",

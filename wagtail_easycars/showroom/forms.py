@@ -1,16 +1,16 @@
 """The enquiry form on every vehicle page, and its spam guards (a honeypot and a per-IP rate limit)."""
 
-import hashlib
 import re
 import unicodedata
+from datetime import timedelta
 
 from django import forms
-from django.core.cache import caches
 from django.core.exceptions import ValidationError
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import get_setting
-from ..models import Lead
+from ..models import EnquiryRateCounter, Lead
 
 PHONE_RE = re.compile(r"^\+?[\d\s().-]{6,20}$")
 RATE_LIMIT_WINDOW = 60 * 60  # ENQUIRY_RATE_LIMIT is per hour
@@ -115,20 +115,14 @@ class EnquiryForm(forms.ModelForm):
 
 
 def allow_enquiry(client_ip):
-    """Count one enquiry for ``client_ip``; False once it exceeds ``ENQUIRY_RATE_LIMIT`` in the hour.
+    """Count one enquiry for ``client_ip``; False once ``ENQUIRY_RATE_LIMIT`` were counted in its hour.
 
-    A fixed one-hour window in Django's cache (``CACHE_ALIAS``), so it holds across processes when
-    the cache is shared (Redis, Memcached, database); the address is hashed so it is not stored.
+    A fixed one-hour window from the first enquiry, counted in the database with a conditional
+    UPDATE (:class:`~wagtail_easycars.models.EnquiryRateCounter`), so the limit holds exactly across
+    processes and servers, whatever cache the site uses. The address is stored as a keyed hash.
     """
     limit = get_setting("ENQUIRY_RATE_LIMIT")
     if not limit:
         return True
-    cache = caches[get_setting("CACHE_ALIAS")]
-    key = "wagtail_easycars:enquiry:" + hashlib.sha256((client_ip or "unknown").encode()).hexdigest()[:32]
-    cache.add(key, 0, RATE_LIMIT_WINDOW)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, RATE_LIMIT_WINDOW)
-        count = 1
-    return count <= limit
+    key = salted_hmac("wagtail_easycars.enquiry-rate", client_ip or "unknown", algorithm="sha256").hexdigest()
+    return EnquiryRateCounter.take(key, limit=limit, window=timedelta(seconds=RATE_LIMIT_WINDOW))
