@@ -348,3 +348,24 @@ def test_a_control_character_in_the_yard_code_is_a_form_error(admin_of):
     data = {"environment": "test", **NEW_VALUES, "yard_code": "MAIN\x1b", "save_without_testing": True}
     response = post_json(admin_of(dealership), API + "credentials/", data)
     assert (response.status_code, list(response.json()["errors"])[:1]) == (400, ["yard_code"])
+
+
+def test_the_settings_page_says_when_the_stored_credentials_cannot_be_read(admin_of, wrong_key):
+    response = admin_of(wrong_key.dealership).get(URL)
+    assert response.status_code == 200
+    assert UNREADABLE in html.unescape(response.content.decode())
+
+
+def test_the_settings_page_says_when_no_key_is_configured(admin_of, settings, monkeypatch):
+    credential = CredentialFactory(dealership=DealershipFactory())
+    settings.WAGTAIL_EASYCARS = {**settings.WAGTAIL_EASYCARS, "ENCRYPTION_KEYS": {}}
+    monkeypatch.delenv(crypto.ENV_VAR, raising=False)
+    response = admin_of(credential.dealership).get(URL)
+    assert response.status_code == 200
+    assert "No EasyCars encryption key is configured" in response.content.decode()
+
+
+def test_the_settings_page_is_quiet_when_the_credentials_read(admin_of):
+    credential = CredentialFactory(dealership=DealershipFactory())
+    response = admin_of(credential.dealership).get(URL)
+    assert UNREADABLE not in html.unescape(response.content.decode())

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 from wagtail.log_actions import registry as log_registry
 
+from .. import crypto
 from ..client import http as easycars_client
 from ..conf import get_setting
 from ..models import EasyCarsCredential, SyncLog
@@ -104,6 +105,14 @@ def credential_history(dealership, limit=10):
         .select_related("user")
         .order_by("-timestamp", "-pk")[:limit]
     )
+
+
+def stored_credentials_problem(credential):
+    """What to tell the editor when this site's keys cannot read the stored credentials, or None."""
+    error = credential.unreadable_secret_error() if credential is not None else None
+    if error is None:
+        return None
+    return UNREADABLE_CREDENTIALS_MESSAGE if isinstance(error, crypto.SecretDecryptionError) else str(error)
 
 
 def save_credential(dealership, user, *, environment, yard_code, secrets, tested):

@@ -12,14 +12,17 @@ from django.views.generic import FormView, TemplateView
 from wagtail.admin import messages
 from wagtail.admin.views.generic import PermissionCheckedMixin, WagtailAdminTemplateMixin
 
+from ..crypto import SecretDecryptionError
 from .access import DealershipContextMixin, credential_permission_policy
 from .forms import CredentialForm
 from .services import (
+    UNREADABLE_CREDENTIALS_MESSAGE,
     connection_test_outcome,
     credential_history,
     delete_credential,
     log_connection_test,
     set_syncing_active,
+    stored_credentials_problem,
 )
 
 logger = logging.getLogger(__name__)
@@ -71,6 +74,12 @@ class SettingsView(SettingsMixin, FormView):
         kwargs["credential"] = self.credential
         return kwargs
 
+    def get(self, request, *args, **kwargs):
+        problem = stored_credentials_problem(self.credential)
+        if problem:
+            messages.error(request, problem)
+        return super().get(request, *args, **kwargs)
+
     def post(self, request, *args, **kwargs):
         self.require_dealership()
         form = self.get_form()
@@ -79,7 +88,11 @@ class SettingsView(SettingsMixin, FormView):
         if not form.validate_for_save(request, self.dealership):
             return self.form_invalid(form)
         tested = form.was_tested(request, self.dealership)
-        form.save(self.dealership, request.user, tested=tested)
+        try:
+            form.save(self.dealership, request.user, tested=tested)
+        except SecretDecryptionError:  # another process stored values this key cannot read since the form checked
+            form.add_error(None, UNREADABLE_CREDENTIALS_MESSAGE)
+            return self.form_invalid(form)
         messages.success(
             request,
             _("EasyCars credentials saved for %(dealership)s.") % {"dealership": self.dealership},

@@ -130,10 +130,14 @@ class EasyCarsCredential(models.Model):
         return {field: getattr(self, field) for field in SECRET_FIELDS if field not in except_fields}
 
     def unreadable_secret_error(self):
-        """The ``SecretDecryptionError`` of the first stored secret this process cannot decrypt, or None."""
+        """Why this process cannot decrypt the stored secrets, or None.
+
+        The ``SecretDecryptionError`` of the first unreadable one, or the ``EncryptionKeyError``
+        when no usable key is configured at all.
+        """
         try:
             self.read_secrets()
-        except crypto.SecretDecryptionError as exc:
+        except (crypto.SecretDecryptionError, crypto.EncryptionKeyError) as exc:
             return exc
         return None
 
