@@ -112,11 +112,11 @@ def can_manage_dealerships(user):
     return _is_superuser(user)
 
 
-def scope_queryset(queryset, user, lookup="dealership", action=None):
-    """Narrow ``queryset`` to objects whose ``lookup`` is one of the user's dealerships (for ``action``)."""
-    if action is None and _is_superuser(user):
+def scope_queryset(queryset, user, lookup="dealership"):
+    """Narrow ``queryset`` to objects whose ``lookup`` is one of the user's dealerships."""
+    if _is_superuser(user):
         return queryset
-    return queryset.filter(**{f"{lookup}__in": dealerships_for(user, action)})
+    return queryset.filter(**{f"{lookup}__in": dealerships_for(user)})
 
 
 def other_dealerships_photos(user):
