@@ -1,9 +1,13 @@
 from django.contrib.auth.models import Permission
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from wagtail.models.audit_log import BaseLogEntry, ModelLogEntryManager
 
 from .dealerships import Dealership
+
+#: Audit-log actions about a dealership's EasyCars credentials (admin/services.py logs them).
+CREDENTIAL_ACTIONS = "wagtail_easycars.credentials."
 
 
 class DealershipLogEntryManager(ModelLogEntryManager):
@@ -25,7 +29,12 @@ class DealershipLogEntryManager(ModelLogEntryManager):
             for permission in permissions
             if user.has_perm(f"{permission.content_type.app_label}.{permission.codename}")
         }
-        return self.filter(content_type_id__in=allowed_types, dealership__in=Dealership.objects.for_user(user))
+        visible = self.filter(content_type_id__in=allowed_types, dealership__in=Dealership.objects.for_user(user))
+        # Who changed, tested or paused the credentials is the integration's business: admins only.
+        credentials_elsewhere = Q(action__startswith=CREDENTIAL_ACTIONS) & ~Q(
+            dealership__in=Dealership.objects.administered_by(user)
+        )
+        return visible.exclude(credentials_elsewhere)
 
 
 class DealershipLogEntry(BaseLogEntry):
