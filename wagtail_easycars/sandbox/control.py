@@ -124,7 +124,10 @@ class SandboxControl:
         return self._call("DELETE", "/faults")
 
     def add_image_fault(self, path, kind, *, count=None, **params):
-        """``kind``: "404", "slow" (ms), "not_image", "oversize" (bytes); ``path`` as in the image URL or "*"."""
+        """``kind``: "404", "slow" (ms), "not_image", "oversize" (bytes), "truncated" (fraction), "bomb".
+
+        ``path`` as in the image URL, or "*".
+        """
         if path.startswith("http"):
             path = "/" + path.split("/", 3)[3]
         return self._call("POST", "/image-faults", json={"path": path, "kind": kind, "count": count, **params})
