@@ -271,3 +271,20 @@ def test_menu_shows_all_three_screens_to_a_dealership_admin(admin_of):
     dealership = CredentialFactory().dealership
     names = menu_item_names(admin_of(dealership).get(URL).wsgi_request)
     assert {"easycars-sync-dashboard", "easycars-sync-history", "easycars-settings"} <= names
+
+
+def test_a_successful_run_with_known_broken_photos_says_how_many_are_unavailable(admin_of):
+    credential = CredentialFactory()
+    log = finished(credential.dealership, ago=dt.timedelta(minutes=5), response_summary={"photos_unavailable": 3})
+    client = admin_of(credential.dealership)
+    html = client.get(URL).content.decode()
+    assert 'data-easycars-health="on_time"' in html
+    assert "3 photos unavailable (known broken links, tried again later)" in html
+    detail = client.get(reverse("wagtail_easycars_admin:history_detail", args=[log.pk])).content.decode()
+    assert "data-easycars-photos-unavailable" in detail
+
+
+def test_a_run_without_unavailable_photos_says_nothing_about_them(admin_of):
+    credential = CredentialFactory()
+    finished(credential.dealership, ago=dt.timedelta(minutes=5), response_summary={"photos_unavailable": "x"})
+    assert "data-easycars-photos-unavailable" not in admin_of(credential.dealership).get(URL).content.decode()

@@ -109,6 +109,13 @@ class SyncLog(models.Model):
             return 100 if not self.is_running else 0
         return min(100, round(100 * self.records_processed / self.records_total))
 
+    @property
+    def photos_unavailable(self):
+        """Photos whose URLs are known to be broken and wait for their back-off (stock runs)."""
+        summary = self.response_summary if isinstance(self.response_summary, dict) else {}
+        value = summary.get("photos_unavailable", 0)
+        return value if isinstance(value, int) else 0
+
 
 class SyncLease(models.Model):
     """At most one run of each kind per dealership, across processes and machines.
