@@ -37,17 +37,29 @@ def live_server(django_db_setup, django_db_blocker, live_server):
             )
 
 
+def is_transactional(item):
+    fixturenames = getattr(item, "fixturenames", None) or ()
+    marker = item.get_closest_marker("django_db")
+    return (
+        "live_server" in fixturenames
+        or "transactional_db" in fixturenames
+        or (marker is not None and marker.kwargs.get("transaction", False))
+    )
+
+
 def pytest_collection_modifyitems(items):
-    """Live-server tests get serialized rollback.
+    """Transactional tests (live server, real worker processes, migrations) get serialized rollback.
 
     A transactional test ends by flushing every table, which also removes the rows migrations
-    created (Wagtail's root page and default Site). With serialized rollback each live-server test
-    starts from the migrated contents again, whatever ran before it on the same worker.
+    created (Wagtail's root page, default Site and root collection, content types, permissions).
+    With serialized rollback each such test starts from the migrated contents, and
+    ``pytest_runtest_teardown`` below puts them back after it, so whatever runs next on the same
+    xdist worker (``--dist loadfile`` does not keep transactional tests last) finds them too.
     """
     for item in items:
-        fixturenames = getattr(item, "fixturenames", None)
-        if fixturenames is None or "live_server" not in fixturenames:
+        if not is_transactional(item):
             continue
+        fixturenames = item.fixturenames
         # pytest-django decides which databases to serialize from the django_db marker when a
         # test has one (and from the fixture only when it has none): set it on both.
         marker = item.get_closest_marker("django_db")
@@ -57,3 +69,19 @@ def pytest_collection_modifyitems(items):
             )
         if "django_db_serialized_rollback" not in fixturenames:
             fixturenames.append("django_db_serialized_rollback")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield
+    # After the last test the session's teardown has already dropped the test database.
+    if nextitem is None or not is_transactional(item):
+        return
+    from django.db import connections
+    from pytest_django.plugin import blocking_manager_key
+
+    with item.config.stash[blocking_manager_key].unblock():
+        for connection in connections.all(initialized_only=True):
+            contents = getattr(connection, "_test_serialized_contents", None)
+            if contents:  # saving an object whose key exists updates it, so this is safe to repeat
+                connection.creation.deserialize_db_from_string(contents)
