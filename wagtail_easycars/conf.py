@@ -70,6 +70,9 @@ DEFAULTS = {
     "SHOWROOM_PAGE_SIZE": 24,
     "ENQUIRY_RATE_LIMIT": 5,  # enquiries per IP per hour
     "SHOWROOM_CURRENCY": "AUD",  # ISO 4217 code in the JSON-LD Offer
+    # Health checks (docs/operations.md)
+    "HEALTH_TOKEN": None,  # bearer token for the health endpoints; None: logged-in staff only
+    "HEALTH_MAX_QUEUE_AGE": 600,  # seconds the oldest queued task may wait before the job system is unhealthy
 }
 
 

@@ -117,3 +117,28 @@ def ensure_schedules():
         report.append((row.name, "removed"))
         row.delete()
     return report
+
+
+def cluster_alive():
+    """True when a running django-q2 cluster has reported its stats lately.
+
+    A cluster rewrites its stats in the cache every few seconds with a short expiry, so a stat
+    that is still there means the cluster was alive moments ago.
+    """
+    from django_q.conf import Conf
+    from django_q.status import Stat
+
+    return any(stat.status not in (Conf.STOPPED, Conf.STOPPING) for stat in Stat.get_all())
+
+
+def oldest_queued_task_age():
+    """Seconds the oldest waiting task has been in the ORM broker's queue; None when empty or not the ORM broker."""
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    if not Conf.ORM:
+        return None
+    now = timezone.now()
+    waiting = OrmQ.objects.using(Conf.ORM).filter(key=Conf.CLUSTER_NAME, lock__lte=now)
+    oldest = waiting.order_by("lock").values_list("lock", flat=True).first()
+    return None if oldest is None else (now - oldest).total_seconds()
