@@ -8,6 +8,7 @@ from wagtail_easycars.models import (
     Dealership,
     DealershipMembership,
     EasyCarsCredential,
+    FieldChange,
     Lead,
     SyncLog,
     Vehicle,
@@ -125,3 +126,15 @@ class SyncLogFactory(DjangoModelFactory):
     direction = SyncLog.Direction.INBOUND
     status = SyncLog.Status.SUCCESS
     started_at = factory.Faker("date_time_this_month", tzinfo=__import__("datetime").timezone.utc)
+
+
+class FieldChangeFactory(DjangoModelFactory):
+    """A vehicle's field change; ``changed_at`` is auto_now_add: age it with an update."""
+
+    class Meta:
+        model = FieldChange
+
+    vehicle = factory.SubFactory(VehicleFactory)
+    field = "odometer"
+    old_value = 10000
+    new_value = 12000

@@ -6,5 +6,6 @@ from wagtail.documents import urls as wagtaildocs_urls
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("easycars/health/", include("wagtail_easycars.health.urls")),
     path("", include(wagtail_urls)),
 ]

@@ -34,6 +34,7 @@ DEFAULTS = {
     "STOCK_SYNC_CHECK_CRON": "*/15 * * * *",
     "LEAD_SYNC_CRON": "0 * * * *",
     "LEAD_SWEEP_CRON": "*/5 * * * *",
+    "PRUNE_CRON": "30 3 * * *",  # daily retention run (cluster time zone), quiet after the 2 a.m. stock syncs
     # Lead pushes (docs/leads.md): back-off while EasyCars is unavailable, never giving up
     "LEAD_RETRY_INITIAL_DELAY": 30,  # seconds before the first retry; doubles per attempt
     "LEAD_RETRY_MAX_DELAY": 3600,
@@ -61,6 +62,12 @@ DEFAULTS = {
     "PHOTO_RETRY_INITIAL_DELAY": 3600,
     "PHOTO_RETRY_MAX_DELAY": 86400,
     "CLOUDINARY_URL": None,
+    # Retention (docs/admin-guide.md#retention), in days; None keeps for ever.
+    # Sync logs and the package's django-q2 task results; the latest run of each kind per dealership is always kept.
+    "SYNC_LOG_RETENTION_DAYS": 90,
+    "FIELD_HISTORY_RETENTION_DAYS": 365,
+    # Vehicle price and special-price changes: kept for the longer of this and FIELD_HISTORY_RETENTION_DAYS.
+    "PRICE_HISTORY_RETENTION_DAYS": 730,
     # Tasks (django-q2)
     "TASK_TIMEOUT": 900,
     # Admin

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from croniter import croniter
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q
 from django.utils import timezone
 
 from .conf import get_setting
@@ -31,15 +32,19 @@ INDEX_VEHICLES = "wagtail_easycars.tasks.index_vehicles"
 SYNC_ALL_STOCK = "wagtail_easycars.tasks.sync_all_stock"
 SYNC_ALL_LEADS = "wagtail_easycars.tasks.sync_all_leads"
 SWEEP_PENDING_LEADS = "wagtail_easycars.tasks.sweep_pending_leads"
+PRUNE_HISTORY = "wagtail_easycars.tasks.prune_history"
 
 #: name -> (task, setting holding its cron)
 SCHEDULES = {
     f"{PREFIX}stock": (SYNC_ALL_STOCK, "STOCK_SYNC_CHECK_CRON"),
     f"{PREFIX}leads": (SYNC_ALL_LEADS, "LEAD_SYNC_CRON"),
     f"{PREFIX}lead-sweep": (SWEEP_PENDING_LEADS, "LEAD_SWEEP_CRON"),
+    f"{PREFIX}prune": (PRUNE_HISTORY, "PRUNE_CRON"),
 }
 #: The fan-outs only enqueue work; they get a short timeout of their own.
 FAN_OUT_TIMEOUT = 120
+#: Scheduled tasks that do the work themselves get the sync's TASK_TIMEOUT instead.
+LONG_SCHEDULED_TASKS = {PRUNE_HISTORY}
 
 
 def enqueue(task, *args, name, timeout=None):
@@ -77,6 +82,10 @@ def _next_run(cron):
     return croniter(cron, localtime()).get_next(datetime)
 
 
+def _schedule_timeout(func):
+    return int(get_setting("TASK_TIMEOUT")) if func in LONG_SCHEDULED_TASKS else FAN_OUT_TIMEOUT
+
+
 def ensure_schedules():
     """Create or update the package's schedules; returns ``[(name, "created"|"updated"|"unchanged"|"removed")]``."""
     from django_q.models import Schedule
@@ -91,7 +100,7 @@ def ensure_schedules():
             "cron": cron,
             "repeats": -1,
             "args": None,
-            "kwargs": repr({"q_options": {"timeout": FAN_OUT_TIMEOUT}}),
+            "kwargs": repr({"q_options": {"timeout": _schedule_timeout(func)}}),
         }
         rows = list(Schedule.objects.filter(name=name).order_by("pk"))
         for extra in rows[1:]:  # names are not unique in django-q2: keep one row of ours
@@ -142,3 +151,15 @@ def oldest_queued_task_age():
     waiting = OrmQ.objects.using(Conf.ORM).filter(key=Conf.CLUSTER_NAME, lock__lte=now)
     oldest = waiting.order_by("lock").values_list("lock", flat=True).first()
     return None if oldest is None else (now - oldest).total_seconds()
+
+
+def expired_task_results(before):
+    """The package's django-q2 task results that stopped before ``before``, as a queryset to prune.
+
+    Only rows named ``wagtail_easycars:...`` (queued by :func:`enqueue`) or grouped under one of our
+    schedules (django-q2 groups a scheduled task under the schedule's name) are included: other
+    apps' task results are theirs to keep. Success and Failure are proxies of Task: one table.
+    """
+    from django_q.models import Task
+
+    return Task.objects.filter(Q(name__startswith=PREFIX) | Q(group__startswith=PREFIX), stopped__lt=before)

@@ -7,6 +7,7 @@ Workers are forked and tasks may run on another machine, so nothing here holds s
 from django.contrib.auth import get_user_model
 
 from .models import SyncLog
+from .sync import retention
 from .sync.leads import delivery
 from .sync.leads import runs as lead_runs
 from .sync.stock import runs as stock_runs
@@ -50,3 +51,8 @@ def sync_all_stock(due_only=True):
 def index_vehicles(vehicle_ids):
     """Bring the search index up to date for vehicles a stock sync wrote (queued by the sync)."""
     return search_index.index_vehicles(vehicle_ids)
+
+
+def prune_history():
+    """Scheduled (PRUNE_CRON): delete sync logs, field history and task results past their retention."""
+    return retention.prune()

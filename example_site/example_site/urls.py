@@ -9,6 +9,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("easycars/health/", include("wagtail_easycars.health.urls")),
 ]
 
 if settings.DEBUG:

@@ -120,12 +120,13 @@ def test_ensure_schedules_is_idempotent_and_leaves_other_schedules_alone():
     again = dict(jobs.ensure_schedules())
     assert set(first.values()) == {"created"}
     assert set(again.values()) == {"unchanged"}
-    assert Schedule.objects.filter(name__startswith="wagtail_easycars:").count() == 3
+    assert Schedule.objects.filter(name__startswith="wagtail_easycars:").count() == 4
     funcs = set(Schedule.objects.filter(name__startswith="wagtail_easycars:").values_list("func", flat=True))
     assert funcs == {
         "wagtail_easycars.tasks.sync_all_stock",
         "wagtail_easycars.tasks.sync_all_leads",
         "wagtail_easycars.tasks.sweep_pending_leads",
+        "wagtail_easycars.tasks.prune_history",
     }
     other.refresh_from_db()
     assert other.func == "site.tasks.report"

@@ -3,7 +3,6 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from croniter import croniter
 from django.http import Http404, HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -14,15 +13,12 @@ from django.views.generic import TemplateView
 from wagtail.admin import messages
 from wagtail.admin.views.generic import PermissionCheckedMixin, WagtailAdminTemplateMixin
 
-from ..conf import get_setting
+from ..health.schedules import SUCCESSFUL, schedule
 from ..models import Lead, PotentialDuplicate, SyncLog, Vehicle, VehicleConflict
 from ..sync.runs import running_log
 from .access import DealershipContextMixin, can, sync_permission_policy
 from .charts import format_duration, run_chart
 from .services import TriggerRefused, trigger_sync
-
-SUCCESSFUL = (SyncLog.Status.SUCCESS, SyncLog.Status.WARNING)
-CRON_SETTINGS = {SyncLog.SyncType.STOCK: "STOCK_SYNC_CRON", SyncLog.SyncType.LEAD: "LEAD_SYNC_CRON"}
 
 
 class Health:
@@ -39,19 +35,6 @@ class Health:
         PAUSED: gettext_lazy("Paused"),
         NOT_CONFIGURED: gettext_lazy("Not configured"),
     }
-
-
-def schedule(sync_type, tz, now):
-    """``(interval, next_run)`` of the sync's cron schedule in the dealership's time zone (Nones if invalid)."""
-    try:
-        local_now = now.astimezone(tz)
-        previous = croniter(get_setting(CRON_SETTINGS[sync_type]), local_now)
-        last = previous.get_prev(dt.datetime)
-        interval = last - previous.get_prev(dt.datetime)
-        next_run = croniter(get_setting(CRON_SETTINGS[sync_type]), local_now).get_next(dt.datetime)
-    except (ValueError, KeyError, TypeError):
-        return None, None
-    return interval, next_run
 
 
 def grace(interval):
