@@ -10,6 +10,7 @@ import time
 
 from django.core.cache import caches
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
@@ -161,8 +162,14 @@ def set_syncing_active(credential, active, user):
     if credential.is_active == active:
         return False
     credential.is_active = active
+    credential.paused_reason = "" if active else credential.PauseReason.MANUAL
+    credential.paused_at = None if active else timezone.now()
+    if active:
+        credential.auth_failure_count = 0  # a person resumed: give the credentials a fresh start
     credential.updated_by = user
-    credential.save(update_fields=["is_active", "updated_by", "updated_at"])
+    credential.save(
+        update_fields=["is_active", "paused_reason", "paused_at", "auth_failure_count", "updated_by", "updated_at"]
+    )
     log(credential.dealership, f"wagtail_easycars.credentials.{'resume' if active else 'pause'}", user=user)
     return True
 

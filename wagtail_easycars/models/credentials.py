@@ -70,6 +70,16 @@ class EasyCarsCredential(models.Model):
     account_number_last4 = models.CharField(max_length=4, blank=True, editable=False)
     yard_code = models.CharField(_("yard code"), max_length=50, blank=True)
     is_active = models.BooleanField(_("syncing enabled"), default=True)
+
+    class PauseReason(models.TextChoices):
+        MANUAL = "manual", _("Paused by a user")
+        AUTH_FAILURES = "auth_failures", _("Paused automatically: EasyCars refused the credentials repeatedly")
+
+    # Why syncing is off (blank while it is on). Auto-pause protects the EasyCars account from a lockout.
+    paused_reason = models.CharField(_("paused because"), max_length=20, choices=PauseReason.choices, blank=True)
+    paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
+    # Consecutive runs EasyCars refused for the credentials; reset by any accepted call.
+    auth_failure_count = models.PositiveSmallIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     updated_by = models.ForeignKey(

@@ -27,6 +27,7 @@ class SyncLog(models.Model):
         SUCCESS = "success", _("Success")
         WARNING = "warning", _("Warning")
         FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", _("Schedule")
@@ -48,6 +49,13 @@ class SyncLog(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     task_id = models.CharField(max_length=64, blank=True, editable=False)
+    # A full refresh re-maps and rewrites every vehicle, ignoring stored hashes (stock runs only).
+    full_refresh = models.BooleanField(_("full refresh"), default=False)
+    # Set by "Cancel": the run stops at its next batch boundary and ends as cancelled.
+    cancel_requested_at = models.DateTimeField(_("cancel requested at"), null=True, blank=True, editable=False)
+    cancel_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
 
     started_at = models.DateTimeField(_("started at"), db_index=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
