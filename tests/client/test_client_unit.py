@@ -28,6 +28,7 @@ from wagtail_easycars.client.contract import (
 )
 from wagtail_easycars.client.errors import (
     EasyCarsApiError,
+    EasyCarsAuthenticationError,
     EasyCarsMalformedResponse,
     EasyCarsOutcomeUnknown,
 )
@@ -142,8 +143,21 @@ def test_enums_carry_the_vendor_numbers():
     assert [int(extra) for extra in ExtraType] == [1, 4, 5, 6, 7, 8, 9]
 
 
-def test_account_repr_hides_both_secrets():
-    assert "secret-value" not in repr(ACCOUNT)
+def test_account_repr_hides_all_four_credential_values():
+    shown = repr(ACCOUNT)
+    for value in ("secret-value", "CLIENT-ID", "EC000001"):
+        assert value not in shown
+    assert "demo-motors" in shown
+
+
+def test_refusal_of_an_unlabelled_account_names_it_by_its_last_four_digits():
+    account = EasyCarsAccount(**{**vars(ACCOUNT), "label": ""})
+    with respx.mock(base_url=BASE) as mock, EasyCarsClient(account) as client:
+        mock.post("/StockService/RequestToken").respond(json={"Code": 1, "ErrorMessage": "bad", "Token": None})
+        with pytest.raises(EasyCarsAuthenticationError) as caught:
+            client.get_advertisement_stocks()
+    assert "EC000001" not in str(caught.value)
+    assert "…0001" in str(caught.value)
 
 
 def test_search_contacts_needs_a_filter(client):

@@ -167,9 +167,10 @@ class EasyCarsAccount:
     """Both credential pairs of one dealership, for one environment."""
 
     environment: str
-    client_id: str
+    # All four are stored encrypted: none of them belongs in a repr, a log line or a traceback.
+    client_id: str = field(repr=False)
     client_secret: str = field(repr=False)
-    account_number: str
+    account_number: str = field(repr=False)
     account_secret: str = field(repr=False)
     #: Shown in logs and messages, e.g. the dealership's slug.
     label: str = ""

@@ -487,7 +487,7 @@ class EasyCarsClient:
         )
 
     def _who(self):
-        return self.account.label or self.account.account_number
+        return self.account.label or f"account …{self.account.account_number[-4:]}"
 
 
 def test_connection(account):
